@@ -1,0 +1,87 @@
+// The durable log seen through the Raft core's Storage interface. The core reads its log through this
+// adapter; the node's Ready loop writes through DurableLog.persist and tells the adapter about snapshots.
+import {
+  CompactedError,
+  type ConfState,
+  type Entry,
+  type EntryType,
+  type InitialState,
+  type SnapshotMetadata,
+  type Storage,
+  UnavailableError,
+} from '../raft/index.js';
+import type { DurableLog } from './durable-log.js';
+import type { LogEntry } from './types.js';
+
+// Entry types are stored as one byte; the numbers are part of the on-disk format and never change.
+const kindOfType: Readonly<Record<EntryType, number>> = { normal: 0, confChange: 1, noop: 2 };
+const typeOfKind: readonly EntryType[] = ['normal', 'confChange', 'noop'];
+
+export function toLogEntry(entry: Entry): LogEntry {
+  return { index: entry.index, term: entry.term, kind: kindOfType[entry.type], data: entry.data };
+}
+
+export function fromLogEntry(entry: LogEntry): Entry {
+  const type = typeOfKind[entry.kind];
+  if (type === undefined) throw new Error(`log entry ${entry.index} has unknown kind ${entry.kind}`);
+  return { index: entry.index, term: entry.term, type, data: entry.data };
+}
+
+/** The configuration stored beside a snapshot's data, as JSON so that an operator can read it. */
+export function encodeConfState(confState: ConfState): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ voters: confState.voters, learners: confState.learners }));
+}
+
+export function decodeConfState(bytes: Uint8Array): ConfState {
+  const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes));
+  if (typeof parsed !== 'object' || parsed === null)
+    throw new Error('snapshot configuration is not an object');
+  const { voters, learners } = parsed as { voters?: unknown; learners?: unknown };
+  const isIds = (v: unknown): v is string[] => Array.isArray(v) && v.every((id) => typeof id === 'string');
+  if (!isIds(voters) || !isIds(learners)) throw new Error('snapshot configuration lists are not node ids');
+  return { voters, learners };
+}
+
+export class DiskRaftStorage implements Storage {
+  constructor(
+    private readonly log: DurableLog,
+    private latestSnapshot: SnapshotMetadata,
+  ) {}
+
+  initialState(): InitialState {
+    return { hardState: this.log.hardState(), confState: this.latestSnapshot.confState };
+  }
+
+  entries(lo: number, hi: number, bytesMax: number): Entry[] {
+    if (lo < this.log.firstIndex()) throw new CompactedError(lo, this.log.firstIndex());
+    if (hi > this.log.lastIndex() + 1) throw new UnavailableError(hi - 1, this.log.lastIndex());
+    if (lo >= hi) return [];
+    return this.log.entries(lo, hi, bytesMax).map(fromLogEntry);
+  }
+
+  term(index: number): number {
+    if (index === this.latestSnapshot.index) return this.latestSnapshot.term;
+    if (index < this.log.firstIndex() - 1) throw new CompactedError(index, this.log.firstIndex());
+    if (index > this.log.lastIndex()) throw new UnavailableError(index, this.log.lastIndex());
+    const term = this.log.term(index);
+    if (term === undefined) throw new CompactedError(index, this.log.firstIndex());
+    return term;
+  }
+
+  firstIndex(): number {
+    return this.log.firstIndex();
+  }
+
+  lastIndex(): number {
+    return this.log.lastIndex();
+  }
+
+  snapshot(): SnapshotMetadata {
+    return this.latestSnapshot;
+  }
+
+  /** Records that a snapshot at `metadata.index` is now stored (and the log may be compacted up to it). */
+  setSnapshot(metadata: SnapshotMetadata): void {
+    this.latestSnapshot = metadata;
+  }
+}

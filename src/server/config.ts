@@ -1,0 +1,158 @@
+// The validated configuration of one dustd process, built once at start from the command line. Every
+// check that can fail does so here, with a message naming the flag, before anything is opened.
+import path from 'node:path';
+
+import { flagSpecs } from './flag-spec.js';
+import { FlagError, type FlagValue, type ParsedCommandLine } from './flags.js';
+
+export type RaftLogLevel = 'ERROR' | 'WARN' | 'INFO' | 'DEBUG';
+
+export interface NodeConfig {
+  readonly dataDir: string;
+  readonly nodeId: string;
+  readonly httpAddr: HostPort;
+  readonly httpAdvertisedAddr: HostPort;
+  readonly raftAddr: HostPort;
+  readonly raftAdvertisedAddr: HostPort;
+  readonly httpAllowOrigin: string;
+  readonly foreignKeys: boolean;
+  readonly onDisk: boolean;
+  /** The SQLite file in on-disk mode. */
+  readonly onDiskPath: string;
+  readonly readConnectionsMax: number;
+  readonly logLevel: RaftLogLevel;
+  readonly snapshotThresholdEntries: number;
+  readonly snapshotIntervalMs: number;
+  readonly applyTimeoutMs: number;
+  readonly httpBodyBytesMax: number;
+  readonly statementsPerRequestMax: number;
+  /** Flags the user gave whose feature is not built yet, with the reason, reported once at start-up. */
+  readonly notSupportedYet: readonly { flag: string; reason: string }[];
+}
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export function formatHostPort(address: HostPort): string {
+  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
+
+export function buildConfig(commandLine: ParsedCommandLine): NodeConfig {
+  const { values } = commandLine;
+  if (commandLine.positional.length === 0) {
+    throw new FlagError('no data directory given: usage is dustd [flags] DATA_DIR');
+  }
+  if (commandLine.positional.length > 1) {
+    throw new FlagError(
+      `only one data directory may be given, got ${commandLine.positional.length}: ${commandLine.positional.join(' ')}`,
+    );
+  }
+  const dataDir = path.resolve(commandLine.positional[0] ?? '');
+
+  const httpAddr = hostPort(values, 'http-addr');
+  const raftAddr = hostPort(values, 'raft-addr');
+  const httpAdvertisedAddr =
+    str(values, 'http-adv-addr') === '' ? httpAddr : hostPort(values, 'http-adv-addr');
+  const raftAdvertisedAddr =
+    str(values, 'raft-adv-addr') === '' ? raftAddr : hostPort(values, 'raft-adv-addr');
+  // Port 0 asks the OS for a free port, so two such addresses never collide.
+  if (httpAddr.port !== 0 && formatHostPort(httpAddr) === formatHostPort(raftAddr)) {
+    throw new FlagError(`-http-addr and -raft-addr must differ, both are ${formatHostPort(httpAddr)}`);
+  }
+  for (const [flag, address] of [
+    ['http-adv-addr', httpAdvertisedAddr],
+    ['raft-adv-addr', raftAdvertisedAddr],
+  ] as const) {
+    if (commandLine.given.has(flag) && ['0.0.0.0', '::', ''].includes(address.host)) {
+      throw new FlagError(
+        `-${flag} ${formatHostPort(address)} is not routable: advertise an address others can reach`,
+      );
+    }
+  }
+
+  const logLevel = str(values, 'raft-log-level').toUpperCase();
+  if (!['ERROR', 'WARN', 'INFO', 'DEBUG'].includes(logLevel)) {
+    throw new FlagError(
+      `invalid value "${logLevel}" for flag -raft-log-level: use ERROR, WARN, INFO or DEBUG`,
+    );
+  }
+  const onDisk = bool(values, 'on-disk');
+  if (commandLine.given.has('on-disk-path') && !onDisk) {
+    throw new FlagError('-on-disk-path needs -on-disk');
+  }
+  const onDiskPath =
+    str(values, 'on-disk-path') === ''
+      ? path.join(dataDir, 'db.sqlite')
+      : path.resolve(str(values, 'on-disk-path'));
+
+  const notSupportedYet = flagSpecs
+    .filter((spec) => spec.notSupportedYet !== undefined && commandLine.given.has(spec.name))
+    .map((spec) => ({ flag: spec.name, reason: spec.notSupportedYet ?? '' }));
+
+  return {
+    dataDir,
+    nodeId: str(values, 'node-id') === '' ? formatHostPort(raftAdvertisedAddr) : str(values, 'node-id'),
+    httpAddr,
+    httpAdvertisedAddr,
+    raftAddr,
+    raftAdvertisedAddr,
+    httpAllowOrigin: str(values, 'http-allow-origin'),
+    foreignKeys: bool(values, 'fk'),
+    onDisk,
+    onDiskPath,
+    readConnectionsMax: atLeast(values, 'db-max-ro-conns', 0),
+    logLevel: logLevel as RaftLogLevel,
+    snapshotThresholdEntries: atLeast(values, 'raft-snap', 1),
+    snapshotIntervalMs: positiveDuration(values, 'raft-snap-int'),
+    applyTimeoutMs: positiveDuration(values, 'raft-apply-timeout'),
+    httpBodyBytesMax: atLeast(values, 'http-body-max', 1024),
+    statementsPerRequestMax: atLeast(values, 'statements-max', 1),
+    notSupportedYet,
+  };
+}
+
+function str(values: ReadonlyMap<string, FlagValue>, name: string): string {
+  const value = values.get(name);
+  if (typeof value !== 'string') throw new Error(`flag -${name} is not a string flag`);
+  return value;
+}
+
+function bool(values: ReadonlyMap<string, FlagValue>, name: string): boolean {
+  const value = values.get(name);
+  if (typeof value !== 'boolean') throw new Error(`flag -${name} is not a boolean flag`);
+  return value;
+}
+
+function num(values: ReadonlyMap<string, FlagValue>, name: string): number {
+  const value = values.get(name);
+  if (typeof value !== 'number') throw new Error(`flag -${name} is not a numeric flag`);
+  return value;
+}
+
+function atLeast(values: ReadonlyMap<string, FlagValue>, name: string, minimum: number): number {
+  const value = num(values, name);
+  if (value < minimum)
+    throw new FlagError(`invalid value ${value} for flag -${name}: must be at least ${minimum}`);
+  return value;
+}
+
+function positiveDuration(values: ReadonlyMap<string, FlagValue>, name: string): number {
+  const value = num(values, name);
+  if (value <= 0) throw new FlagError(`invalid value for flag -${name}: must be a positive duration`);
+  return value;
+}
+
+function hostPort(values: ReadonlyMap<string, FlagValue>, name: string): HostPort {
+  const raw = str(values, name);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
+    throw new FlagError(`invalid value "${raw}" for flag -${name}: give host:port without a scheme`);
+  }
+  const match = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(raw);
+  const port = Number(match?.[3]);
+  if (match === null || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new FlagError(`invalid value "${raw}" for flag -${name}: expected host:port, e.g. localhost:4001`);
+  }
+  return { host: match[1] ?? match[2] ?? '', port };
+}
