@@ -1,0 +1,137 @@
+// The database as the HTTP layer sees it (its DataStore interface): writes and strong reads become log
+// entries through the consensus loop; other reads are served locally at the consistency level asked.
+import { encodeCommand } from '../command/codec.js';
+import type { Statement, StatementResult, StatementsCommand } from '../command/types.js';
+import {
+  type DataStore,
+  type ExecuteOptions,
+  LeaderNotFoundError,
+  NotLeaderError,
+  NotReadyError,
+  type ReadOptions,
+  ShuttingDownError,
+  type StatementsResponse,
+  StoreError,
+  StoreTimeoutError,
+} from '../http/store.js';
+import {
+  LeadershipLostError,
+  LoopStoppedError,
+  LoopTimeoutError,
+  NotLeaderError as LoopNotLeaderError,
+  type RaftLoop,
+} from './raft-loop.js';
+
+/** What the store needs of the SQLite state machine for reads and classification. */
+export interface LocalDatabase {
+  /** A local read on read-only connections; may run off the event loop. */
+  read(
+    statements: readonly Statement[],
+    options: { transaction: boolean; timeoutMs: number },
+  ): Promise<StatementResult[]>;
+  /** Whether SQLite deems the statement read-only (EXPLAIN included). */
+  isReadOnly(statement: Statement): boolean;
+}
+
+/** The role this node plays in the cluster, as reads and writes need to know it. */
+export interface NodeRole {
+  /** Whether the node has finished starting: its log is replayed up to what was committed. */
+  isReady(): boolean;
+  /** Where the leader's HTTP API is, for a client that asked for `redirect`; undefined when unknown. */
+  leaderApiUrl(leaderId: string): string | undefined;
+}
+
+export class ReplicatedDataStore implements DataStore {
+  constructor(
+    private readonly loop: RaftLoop,
+    private readonly database: LocalDatabase,
+    private readonly role: NodeRole,
+  ) {}
+
+  async execute(command: StatementsCommand, _options: ExecuteOptions): Promise<StatementsResponse> {
+    return this.throughLog(command);
+  }
+
+  async query(statements: readonly Statement[], options: ReadOptions): Promise<StatementsResponse> {
+    if (!this.role.isReady()) throw new NotReadyError();
+    const level = options.level === 'auto' ? 'weak' : options.level;
+    switch (level) {
+      case 'strong':
+        return this.throughLog({
+          kind: 'statements',
+          mode: 'query',
+          statements,
+          transaction: options.transaction,
+        });
+      case 'linearizable':
+        await this.confirmLinearizable(options.linearizableTimeoutMs);
+        return this.readLocally(statements, options);
+      case 'weak':
+        this.requireLeader();
+        return this.readLocally(statements, options);
+      case 'none':
+        return this.readLocally(statements, options);
+    }
+  }
+
+  async request(statements: readonly Statement[], options: ReadOptions): Promise<StatementsResponse> {
+    if (!this.role.isReady()) throw new NotReadyError();
+    const writes = statements.some((statement) => !this.database.isReadOnly(statement));
+    if (!writes && options.level !== 'strong') return this.query(statements, options);
+    return this.throughLog({
+      kind: 'statements',
+      mode: 'request',
+      statements,
+      transaction: options.transaction,
+    });
+  }
+
+  private async throughLog(command: StatementsCommand): Promise<StatementsResponse> {
+    try {
+      const { index, result } = await this.loop.propose(encodeCommand(command));
+      if (result instanceof Error) throw new StoreError('failed', result.message, { cause: result });
+      return { results: result as StatementResult[], raftIndex: index };
+    } catch (error) {
+      throw this.translate(error);
+    }
+  }
+
+  private async confirmLinearizable(timeoutMs: number): Promise<void> {
+    try {
+      const index = await this.loop.readIndex(timeoutMs);
+      await this.loop.waitApplied(index, timeoutMs);
+    } catch (error) {
+      throw this.translate(error);
+    }
+  }
+
+  private requireLeader(): void {
+    const soft = this.loop.softState();
+    if (soft.role !== 'leader') throw this.translate(new LoopNotLeaderError(soft.leaderId));
+  }
+
+  private async readLocally(
+    statements: readonly Statement[],
+    options: ReadOptions,
+  ): Promise<StatementsResponse> {
+    const results = await this.database.read(statements, {
+      transaction: options.transaction,
+      timeoutMs: options.dbTimeoutMs,
+    });
+    return { results };
+  }
+
+  private translate(error: unknown): Error {
+    if (error instanceof StoreError) return error;
+    if (error instanceof LoopNotLeaderError) {
+      if (error.leaderId === '') return new LeaderNotFoundError();
+      const apiUrl = this.role.leaderApiUrl(error.leaderId);
+      return new NotLeaderError(apiUrl === undefined ? {} : { apiUrl });
+    }
+    if (error instanceof LoopTimeoutError) return new StoreTimeoutError(error.message);
+    if (error instanceof LeadershipLostError)
+      return new StoreError('failed', error.message, { cause: error });
+    if (error instanceof LoopStoppedError) return new ShuttingDownError();
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}

@@ -1,0 +1,137 @@
+// dustd's entry point: read the command line, open the node, serve the HTTP API, and shut down cleanly on
+// SIGTERM or SIGINT (stop accepting requests, finish those in flight, sync the log, exit 0).
+import { createApiServer } from '../http/server.js';
+import { buildConfig, formatHostPort, type NodeConfig } from './config.js';
+import { ReplicatedDataStore } from './data-store.js';
+import { FlagError, parseCommandLine, usageText } from './flags.js';
+import { createLogger, type Logger } from './logger.js';
+import { DustNode } from './node.js';
+import { NodeStatus, singleNodeMembership } from './status.js';
+import { dustVersion } from './version.js';
+
+// Exit statuses: 2 for a command line that cannot be used (as Go's flag package), 1 for a failure to run.
+const exitUsage = 2;
+const exitFailure = 1;
+const shutdownGraceMs = 10_000;
+
+function readConfig(argv: readonly string[]): NodeConfig {
+  try {
+    const commandLine = parseCommandLine(argv);
+    if (commandLine.help) {
+      process.stdout.write(usageText());
+      process.exit(0);
+    }
+    if (commandLine.values.get('version') === true) {
+      process.stdout.write(`dustd ${dustVersion()} (node ${process.version})\n`);
+      process.exit(0);
+    }
+    return buildConfig(commandLine);
+  } catch (error) {
+    if (error instanceof FlagError) {
+      process.stderr.write(`dustd: ${error.message}\n`);
+      process.exit(exitUsage);
+    }
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig(process.argv.slice(2));
+  const logger = createLogger('dustd', config.logLevel === 'DEBUG' ? 'DEBUG' : 'INFO');
+  logger.info(`dustd ${dustVersion()} starting, node ID ${config.nodeId}, data directory ${config.dataDir}`);
+  for (const { flag, reason } of config.notSupportedYet) {
+    logger.warn(`-${flag} is accepted but not supported yet (${reason}); it has no effect`);
+  }
+  logger.info(
+    config.onDisk
+      ? `SQLite database on disk at ${config.onDiskPath}`
+      : 'SQLite database in memory, rebuilt from the log at start',
+  );
+
+  let node: DustNode;
+  try {
+    node = await DustNode.open(config, logger.child('store'));
+  } catch (error) {
+    logger.error(`cannot open the node: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(exitFailure);
+  }
+
+  const httpLogger = logger.child('http');
+  const api = createApiServer(
+    {
+      store: new ReplicatedDataStore(node.loop, localDatabase(node), {
+        isReady: () => node.isReady(),
+        leaderApiUrl: (leaderId) =>
+          leaderId === config.nodeId ? `http://${formatHostPort(config.httpAdvertisedAddr)}` : undefined,
+      }),
+      status: new NodeStatus(() => node, dustVersion()),
+      membership: singleNodeMembership,
+      onInternalError: (error, request) =>
+        httpLogger.error(
+          `${request.method} ${request.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        ),
+    },
+    {
+      version: dustVersion(),
+      advertisedAddress: formatHostPort(config.httpAdvertisedAddr),
+      allowOrigin: config.httpAllowOrigin,
+      bodyBytesMax: config.httpBodyBytesMax,
+      statementsMax: config.statementsPerRequestMax,
+    },
+  );
+  try {
+    const bound = await api.listen(config.httpAddr.port, config.httpAddr.host);
+    httpLogger.info(`service listening on ${formatHostPort({ host: bound.address, port: bound.port })}`);
+  } catch (error) {
+    logger.error(
+      `cannot listen on ${formatHostPort(config.httpAddr)} (-http-addr): ${error instanceof Error ? error.message : String(error)}`,
+    );
+    await node.close();
+    process.exit(exitFailure);
+  }
+
+  const snapshotTimer = setInterval(() => {
+    if (node.loop.applied - node.lastSnapshot.index < config.snapshotThresholdEntries) return;
+    node.snapshot().catch((error: unknown) => {
+      logger.error(`snapshot failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }, config.snapshotIntervalMs);
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) {
+      logger.warn(`${signal} again: exiting without waiting`);
+      process.exit(exitFailure);
+    }
+    stopping = true;
+    logger.info(`${signal} received, shutting down`);
+    clearInterval(snapshotTimer);
+    void stop(api.close({ graceMs: shutdownGraceMs }), node, logger);
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function stop(apiClosed: Promise<void>, node: DustNode, logger: Logger): Promise<void> {
+  try {
+    await apiClosed;
+    await node.close();
+    logger.info('shutdown complete');
+    process.exit(0);
+  } catch (error) {
+    logger.error(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(exitFailure);
+  }
+}
+
+function localDatabase(node: DustNode): ConstructorParameters<typeof ReplicatedDataStore>[1] {
+  return {
+    read: (statements, options) => node.reads.query(statements, options),
+    isReadOnly: (statement) => node.database.isReadOnly(statement),
+  };
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`dustd: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(exitFailure);
+});

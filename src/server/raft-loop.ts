@@ -1,0 +1,312 @@
+// The one loop that drives the consensus core on this node: time goes in as tick(), requests as
+// propose()/readIndex(), and every Ready is handled in the order written on the Ready type: send, make
+// durable, send what needed durability, apply, advance. Only one Ready is in hand at a time, so proposals
+// that arrive while the log is being synced wait in the core and share the next write and fsync: that
+// is the group commit.
+import type { DurableLog, HardState } from '../log/index.js';
+import { toLogEntry, type DiskRaftStorage } from '../log/raft-storage.js';
+import {
+  type Entry,
+  type Message,
+  NotLeaderError as RaftNotLeaderError,
+  type RawNode,
+  type Ready,
+  type SoftState,
+} from '../raft/index.js';
+import type { Logger } from './logger.js';
+
+/**
+ * Applies committed entries in order and returns one value per entry, which reaches the entry's proposer.
+ * It may be asynchronous (the state machine waits for its readers); the loop waits for it before it
+ * hands out the next Ready, so entries are applied exactly once, in log order.
+ */
+export type ApplyEntries = (entries: readonly Entry[]) => readonly unknown[] | Promise<readonly unknown[]>;
+
+export interface RaftLoopOptions {
+  readonly tickIntervalMs: number;
+  /** How long a proposal may wait to be committed and applied. */
+  readonly applyTimeoutMs: number;
+  readonly logger: Logger;
+  /** Delivers messages to other nodes; a single node has none to send to. */
+  readonly send?: (messages: readonly Message[]) => void;
+  readonly onSoftState?: (state: SoftState) => void;
+}
+
+/** The leader is not this node; `leaderId` is empty when no leader is known. */
+export class NotLeaderError extends Error {
+  override readonly name = 'NotLeaderError';
+  constructor(readonly leaderId: string) {
+    super(leaderId === '' ? 'leader not found' : 'not leader');
+  }
+}
+
+/** A proposal or read that did not complete in time; the message is the one clients see. */
+export class LoopTimeoutError extends Error {
+  override readonly name = 'LoopTimeoutError';
+}
+
+/** The proposal's index was taken by another leader's entry: it was not committed. */
+export class LeadershipLostError extends Error {
+  override readonly name = 'LeadershipLostError';
+  constructor() {
+    super('leadership lost while committing log');
+  }
+}
+
+/** The loop has stopped (the node is shutting down, or its log failed). */
+export class LoopStoppedError extends Error {
+  override readonly name = 'LoopStoppedError';
+}
+
+interface ProposalWaiter {
+  readonly term: number;
+  readonly resolve: (value: { index: number; result: unknown }) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+interface IndexWaiter {
+  readonly index: number;
+  readonly resolve: () => void;
+}
+
+interface ReadWaiter {
+  readonly resolve: (index: number) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+export class RaftLoop {
+  private readonly proposals = new Map<number, ProposalWaiter>();
+  private readonly reads = new Map<string, ReadWaiter>();
+  private appliedWaiters: IndexWaiter[] = [];
+  private nextReadId = 0;
+  private running = false;
+  private stopped: Error | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private idle: Promise<void> = Promise.resolve();
+  private markIdle: () => void = () => {};
+  /** A commit index not yet written: commit-only changes need no fsync and ride on the next write. */
+  private deferredHardState: HardState | undefined;
+  private persistedHardState: HardState;
+  private appliedIndex: number;
+
+  constructor(
+    private readonly raw: RawNode,
+    private readonly log: DurableLog,
+    private readonly storage: DiskRaftStorage,
+    private readonly applyEntries: ApplyEntries,
+    private readonly options: RaftLoopOptions,
+  ) {
+    this.persistedHardState = log.hardState();
+    this.appliedIndex = raw.status().applied;
+  }
+
+  start(): void {
+    this.ticker = setInterval(() => {
+      this.raw.tick();
+      this.schedule();
+    }, this.options.tickIntervalMs);
+    this.schedule();
+  }
+
+  /** Campaigns now rather than after an election timeout (a single voter elects itself at once). */
+  campaign(): void {
+    this.raw.campaign();
+    this.schedule();
+  }
+
+  get applied(): number {
+    return this.appliedIndex;
+  }
+
+  softState(): SoftState {
+    return this.raw.softState();
+  }
+
+  /** Appends `data` to the log; resolves once it is committed and applied, with what applying returned. */
+  propose(data: Uint8Array): Promise<{ index: number; result: unknown }> {
+    if (this.stopped !== undefined) return Promise.reject(this.stopped);
+    let position;
+    try {
+      position = this.raw.propose(data);
+    } catch (error) {
+      if (error instanceof RaftNotLeaderError) return Promise.reject(new NotLeaderError(error.leaderId));
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    this.schedule();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.proposals.delete(position.index);
+        reject(new LoopTimeoutError(`timeout waiting for log entry ${position.index} to be applied`));
+      }, this.options.applyTimeoutMs);
+      this.proposals.set(position.index, { term: position.term, resolve, reject, timer });
+    });
+  }
+
+  /**
+   * Confirms leadership with a quorum (or a valid lease) and resolves with the index a linearizable read
+   * must wait for. The caller then waits for `waitApplied(index)`.
+   */
+  readIndex(timeoutMs: number): Promise<number> {
+    if (this.stopped !== undefined) return Promise.reject(this.stopped);
+    const soft = this.raw.softState();
+    if (soft.role !== 'leader') return Promise.reject(new NotLeaderError(soft.leaderId));
+    const id = `r${this.nextReadId++}`;
+    this.raw.readIndex(new TextEncoder().encode(id));
+    this.schedule();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.reads.delete(id);
+        reject(new LoopTimeoutError('timeout waiting for leadership confirmation'));
+      }, timeoutMs);
+      this.reads.set(id, { resolve, reject, timer });
+    });
+  }
+
+  /** Resolves once every entry up to `index` is applied, or rejects after `timeoutMs`. */
+  waitApplied(index: number, timeoutMs: number): Promise<void> {
+    if (index <= this.appliedIndex) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.appliedWaiters = this.appliedWaiters.filter((w) => w.resolve !== done);
+        reject(new LoopTimeoutError(`index ${index}: timeout waiting for fsm`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.appliedWaiters.push({ index, resolve: done });
+    });
+  }
+
+  /**
+   * Stops taking new work, lets the Ready in hand finish (its writes synced, its entries applied), and
+   * fails whatever is still waiting. The log is left for the caller to close.
+   */
+  async stop(): Promise<void> {
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.ticker = undefined;
+    // Let a proposal that is already in the core be written and applied before stopping.
+    this.schedule();
+    await this.idle;
+    if (this.deferredHardState !== undefined) {
+      const hardState = this.deferredHardState;
+      this.deferredHardState = undefined;
+      await this.log.persist({ hardState }).catch(() => undefined);
+    }
+    this.fail(new LoopStoppedError('node is shutting down'));
+  }
+
+  private schedule(): void {
+    if (this.running || this.stopped !== undefined) return;
+    if (!this.raw.hasReady()) return;
+    this.running = true;
+    this.idle = new Promise((resolve) => (this.markIdle = resolve));
+    setImmediate(() => {
+      this.run().catch((error: unknown) => {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        this.options.logger.error(`consensus loop failed: ${failure.message}`);
+        this.fail(
+          new LoopStoppedError(`the node's log failed and it stopped serving writes: ${failure.message}`),
+        );
+      });
+    });
+  }
+
+  private async run(): Promise<void> {
+    try {
+      while (this.stopped === undefined && this.raw.hasReady()) {
+        const ready = this.raw.ready();
+        await this.handle(ready);
+        this.raw.advance(ready);
+      }
+    } finally {
+      this.running = false;
+      this.markIdle();
+    }
+    // advance() may have produced more work (a commit after our own append was synced).
+    this.schedule();
+  }
+
+  private async handle(ready: Ready): Promise<void> {
+    if (ready.softState !== undefined) this.onSoftState(ready.softState);
+    if (ready.messages.length > 0) this.options.send?.(ready.messages);
+    await this.persist(ready);
+    if (ready.persistedMessages.length > 0) this.options.send?.(ready.persistedMessages);
+    if (ready.committedEntries.length > 0) {
+      const results = await this.applyEntries(ready.committedEntries);
+      ready.committedEntries.forEach((entry, i) => this.settle(entry, results[i]));
+    }
+    for (const readState of ready.readStates) {
+      const id = new TextDecoder().decode(readState.context);
+      const waiter = this.reads.get(id);
+      if (waiter === undefined) continue;
+      this.reads.delete(id);
+      clearTimeout(waiter.timer);
+      waiter.resolve(readState.index);
+    }
+  }
+
+  private async persist(ready: Ready): Promise<void> {
+    const hardState = ready.hardState;
+    const entries = ready.entries.map(toLogEntry);
+    // Term and vote must be durable before any message that depends on them; a commit index need not be
+    // (it is recomputed after a restart), so a change of commit alone is written with the next sync.
+    const mustSync =
+      entries.length > 0 ||
+      ready.snapshot !== undefined ||
+      (hardState !== undefined &&
+        (hardState.term !== this.persistedHardState.term || hardState.vote !== this.persistedHardState.vote));
+    if (!mustSync) {
+      if (hardState !== undefined) this.deferredHardState = hardState;
+      return;
+    }
+    const toWrite = hardState ?? this.deferredHardState;
+    this.deferredHardState = undefined;
+    await this.log.persist({
+      ...(entries.length > 0 ? { entries } : {}),
+      ...(toWrite !== undefined ? { hardState: toWrite } : {}),
+    });
+    if (toWrite !== undefined) this.persistedHardState = toWrite;
+    if (ready.snapshot !== undefined) this.storage.setSnapshot(ready.snapshot);
+  }
+
+  /** Records that `entry` is applied and hands its result to whoever proposed it. */
+  private settle(entry: Entry, result: unknown): void {
+    this.appliedIndex = entry.index;
+    const waiter = this.proposals.get(entry.index);
+    if (waiter !== undefined) {
+      this.proposals.delete(entry.index);
+      clearTimeout(waiter.timer);
+      if (waiter.term === entry.term) waiter.resolve({ index: entry.index, result });
+      else waiter.reject(new LeadershipLostError());
+    }
+    if (this.appliedWaiters.length > 0) {
+      const ready = this.appliedWaiters.filter((w) => w.index <= entry.index);
+      this.appliedWaiters = this.appliedWaiters.filter((w) => w.index > entry.index);
+      for (const waiter of ready) waiter.resolve();
+    }
+  }
+
+  private onSoftState(state: SoftState): void {
+    this.options.logger.info(
+      `this node is now ${state.role}${state.leaderId === '' ? '' : `, leader ${state.leaderId}`}`,
+    );
+    this.options.onSoftState?.(state);
+  }
+
+  private fail(error: Error): void {
+    this.stopped ??= error;
+    for (const waiter of this.proposals.values()) {
+      clearTimeout(waiter.timer);
+      waiter.reject(error);
+    }
+    this.proposals.clear();
+    for (const waiter of this.reads.values()) {
+      clearTimeout(waiter.timer);
+      waiter.reject(error);
+    }
+    this.reads.clear();
+  }
+}

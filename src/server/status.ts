@@ -1,0 +1,186 @@
+// What /status, /nodes, /leader, /readyz and /debug/vars report about this node, with rqlite's key names
+// and value types so that tools written for rqlite read them unchanged.
+import { formatGoDuration } from '../http/duration.js';
+import {
+  type ClusterMember,
+  type JsonValue,
+  type MemberProbe,
+  type MembershipStore,
+  type StatusProvider,
+  StoreError,
+  StoreNotOpenError,
+} from '../http/store.js';
+import { formatHostPort } from './config.js';
+import type { DustNode } from './node.js';
+
+const roleNames = {
+  leader: 'Leader',
+  follower: 'Follower',
+  candidate: 'Candidate',
+  preCandidate: 'Candidate',
+};
+
+export class NodeStatus implements StatusProvider {
+  constructor(
+    private readonly node: () => DustNode | undefined,
+    private readonly version: string,
+  ) {}
+
+  status(): Promise<Readonly<Record<string, JsonValue>>> {
+    const node = this.node();
+    if (node === undefined) return Promise.resolve({ store: { open: false, ready: false } });
+    const config = node.config;
+    const raft = node.raw.status();
+    const log = node.log.stats();
+    const sqlite = node.database.status();
+    const snapshot = node.lastSnapshot;
+    const leader =
+      raft.leaderId === ''
+        ? { addr: '', node_id: '' }
+        : { addr: this.addressOf(raft.leaderId), node_id: raft.leaderId };
+    const store: Record<string, JsonValue> = {
+      open: true,
+      ready: node.isReady(),
+      node_id: config.nodeId,
+      addr: formatHostPort(config.raftAdvertisedAddr),
+      leader,
+      dir: config.dataDir,
+      apply_timeout: formatGoDuration(BigInt(Math.round(config.applyTimeoutMs * 1e6))),
+      election_timeout: '1s',
+      heartbeat_timeout: '100ms',
+      snapshot_threshold: config.snapshotThresholdEntries,
+      snapshot_interval: formatGoDuration(BigInt(Math.round(config.snapshotIntervalMs * 1e6))),
+      trailing_logs: 0,
+      fsm_index: node.loop.applied,
+      fsm_term: node.raw.termAt(node.loop.applied) ?? 0,
+      db_applied_index: node.loop.applied,
+      db_conf: { fk_constraints: config.foreignKeys },
+      nodes: [
+        ...raft.configuration.voters.map((id) => ({ id, addr: this.addressOf(id), suffrage: 'Voter' })),
+        ...raft.configuration.learners.map((id) => ({ id, addr: this.addressOf(id), suffrage: 'Nonvoter' })),
+      ],
+      raft: {
+        state: roleNames[raft.role],
+        term: raft.term,
+        commit_index: raft.commit,
+        applied_index: raft.applied,
+        fsm_pending: Math.max(0, raft.commit - raft.applied),
+        last_log_index: raft.lastIndex,
+        last_log_term: node.raw.termAt(raft.lastIndex) ?? 0,
+        last_snapshot_index: snapshot.index,
+        last_snapshot_term: snapshot.term,
+        num_peers: raft.configuration.voters.length + raft.configuration.learners.length - 1,
+        voter: raft.configuration.voters.includes(config.nodeId),
+        log_size: log.bytes,
+        log_segments: log.segments,
+      },
+      snapshot_store: {
+        dir: `${config.dataDir}/raft/snapshots`,
+        snapshots: node.snapshots
+          .list()
+          .filter((stored) => stored.meta.index > 0)
+          .map((stored) => ({
+            id: `${stored.meta.term}-${stored.meta.index}`,
+            index: stored.meta.index,
+            term: stored.meta.term,
+            size: stored.dataBytes,
+          })),
+      },
+      sqlite3: {
+        path: sqlite.path,
+        size: sqlite.sizeBytes,
+        db_size: sqlite.sizeBytes,
+        wal_size: sqlite.walSizeBytes,
+        version: sqlite.version,
+        compile_options: [...sqlite.compileOptions],
+        pragmas: { rw: { ...sqlite.pragmas.rw }, ro: { ...sqlite.pragmas.ro } },
+        mode: sqlite.mode,
+        conn_pool_stats: { ...node.reads.stats() },
+      },
+    };
+    return Promise.resolve({ store });
+  }
+
+  debugVars(): Readonly<Record<string, JsonValue>> {
+    const node = this.node();
+    if (node === undefined) return {};
+    const log = node.log.stats();
+    return {
+      store: {
+        num_snapshots: node.counters.snapshots,
+        num_snapshots_failed: node.counters.snapshotsFailed,
+        num_restores: node.counters.restores,
+        num_applied_commands: node.counters.appliedCommands,
+        num_failed_commands: node.counters.failedCommands,
+      },
+      log: {
+        writes: log.writes,
+        bytes_written: log.bytesWritten,
+        file_syncs: log.fileSyncs,
+        segments_created: log.segmentsCreated,
+        segments_deleted: log.segmentsDeleted,
+      },
+    };
+  }
+
+  members(): Promise<readonly ClusterMember[]> {
+    const node = this.requireNode();
+    const configuration = node.raw.status().configuration;
+    return Promise.resolve([
+      ...configuration.voters.map((id) => ({ id, address: this.addressOf(id), voter: true })),
+      ...configuration.learners.map((id) => ({ id, address: this.addressOf(id), voter: false })),
+    ]);
+  }
+
+  async leader(): Promise<ClusterMember | undefined> {
+    const node = this.requireNode();
+    const leaderId = node.loop.softState().leaderId;
+    if (leaderId === '') return undefined;
+    return (await this.members()).find((member) => member.id === leaderId);
+  }
+
+  probe(member: ClusterMember): Promise<MemberProbe> {
+    const node = this.requireNode();
+    if (member.id === node.config.nodeId) {
+      return Promise.resolve({
+        reachable: true,
+        apiUrl: `http://${formatHostPort(node.config.httpAdvertisedAddr)}`,
+        version: this.version,
+      });
+    }
+    return Promise.resolve({ reachable: false, error: 'node-to-node communication is not built yet' });
+  }
+
+  isReady(): boolean {
+    return this.node()?.isReady() ?? false;
+  }
+
+  async waitForCommitted(options: { readonly timeoutMs: number }): Promise<void> {
+    const node = this.requireNode();
+    await node.loop.waitApplied(node.raw.status().commit, options.timeoutMs);
+  }
+
+  private requireNode(): DustNode {
+    const node = this.node();
+    if (node === undefined) throw new StoreNotOpenError();
+    return node;
+  }
+
+  /** The Raft address of a member; a single node knows only its own. */
+  private addressOf(id: string): string {
+    const node = this.node();
+    if (node !== undefined && id === node.config.nodeId)
+      return formatHostPort(node.config.raftAdvertisedAddr);
+    return id;
+  }
+}
+
+/** Membership changes need other nodes, which arrive with clustering. */
+export const singleNodeMembership: MembershipStore = {
+  remove: () =>
+    Promise.reject(new StoreError('failed', 'removing nodes is not supported yet: this node runs alone')),
+  stepdown: () =>
+    Promise.reject(
+      new StoreError('failed', 'leadership transfer is not supported yet: this node runs alone'),
+    ),
+};
