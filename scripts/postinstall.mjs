@@ -1,18 +1,26 @@
-// Rebuilds better-sqlite3's bundled SQLite with two compile-time options changed back to SQLite's own
-// defaults, because Dust's users expect them (see src/sqlite/DESIGN.md):
-//   SQLITE_DQS=3      double-quoted strings that name no column are string literals, as in sqlite3 and rqlite;
-//   SQLITE_USE_URI=1  "file:/name?vfs=memdb" URIs, so the in-memory database can be shared by the write
-//                     connection and the read connections.
-// The rebuild runs only when the installed binary lacks them, so a second `npm install` costs nothing.
+// Rebuilds better-sqlite3's bundled SQLite with compile-time options that Dust's users expect (see
+// src/sqlite/DESIGN.md):
+//   SQLITE_DQS=3                    double-quoted strings that name no column are string literals, as in
+//                                   sqlite3 and rqlite (SQLite's own default; better-sqlite3 turns it off);
+//   SQLITE_USE_URI=1                "file:/name?vfs=memdb" URIs, so the in-memory database is shared by the
+//                                   write connection and the read connections;
+//   SQLITE_MEMDB_DEFAULT_MAXSIZE    in-memory databases may grow past SQLite's default 1 GiB cap.
+// The rebuild runs only when the installed library lacks them, so a second `npm install` costs nothing.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
-// Each wanted behaviour is probed by use rather than read from PRAGMA compile_options, because SQLite
-// lists USE_URI whenever the macro is defined, even when it is defined as 0.
+const defines = ['SQLITE_DQS=3', 'SQLITE_USE_URI=1', 'SQLITE_MEMDB_DEFAULT_MAXSIZE=1099511627776'];
+const packageDir = path.dirname(require.resolve('better-sqlite3/package.json'));
+// Written after a successful rebuild. The memdb size cap cannot be probed cheaply (it takes a 1 GiB
+// database), so the marker records it; `npm ci` removes node_modules and with it the marker.
+const markerFile = path.join(packageDir, 'build', 'Release', 'dust-sqlite-options.json');
+
+// DQS and URIs are probed by use rather than read from PRAGMA compile_options, because SQLite lists
+// USE_URI whenever the macro is defined, even when it is defined as 0.
 const probeScript = `
 const Database = require(process.argv[1]);
 const missing = [];
@@ -33,8 +41,18 @@ function missingOptions() {
     encoding: 'utf8',
     cwd: os.tmpdir(),
   });
-  if (probe.status !== 0) return ['SQLITE_DQS=3', 'SQLITE_USE_URI=1'];
-  return JSON.parse(probe.stdout);
+  if (probe.status !== 0) return defines;
+  const missing = JSON.parse(probe.stdout);
+  let recorded = [];
+  try {
+    recorded = JSON.parse(readFileSync(markerFile, 'utf8')).defines ?? [];
+  } catch {
+    // No marker: this library was not built by this script.
+  }
+  for (const define of defines) {
+    if (!recorded.includes(define) && !missing.includes(define)) missing.push(define);
+  }
+  return missing;
 }
 
 function nodeGypScript() {
@@ -42,35 +60,35 @@ function nodeGypScript() {
   if (fromNpm && existsSync(fromNpm)) return fromNpm;
   const npmRoot = spawnSync('npm', ['root', '-g'], { encoding: 'utf8' }).stdout.trim();
   const bundled = path.join(npmRoot, 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
-  if (existsSync(bundled)) return bundled;
-  return undefined;
+  return existsSync(bundled) ? bundled : undefined;
 }
 
 const missing = missingOptions();
 if (missing.length === 0) process.exit(0);
 
-const packageDir = path.dirname(require.resolve('better-sqlite3/package.json'));
 const gyp = nodeGypScript();
 if (gyp === undefined) {
-  console.error('dust: cannot find node-gyp to rebuild better-sqlite3 (needed for ' + missing.join(', ') + ')');
+  console.error(`dust: cannot find node-gyp to rebuild better-sqlite3 (needed for ${missing.join(', ')})`);
   process.exit(1);
 }
 console.log(`dust: rebuilding better-sqlite3's SQLite with ${missing.join(', ')} (takes a minute or two)`);
+// Defines given in CFLAGS come after better-sqlite3's own on the compiler's command line, so they win.
 const build = spawnSync(process.execPath, [gyp, 'rebuild', '--release'], {
   cwd: packageDir,
   stdio: ['ignore', 'pipe', 'pipe'],
   encoding: 'utf8',
   maxBuffer: 64 * 1024 * 1024,
-  env: { ...process.env, CFLAGS: `${process.env.CFLAGS ?? ''} -DSQLITE_DQS=3 -DSQLITE_USE_URI=1`.trim() },
+  env: { ...process.env, CFLAGS: `${process.env.CFLAGS ?? ''} ${defines.map((d) => `-D${d}`).join(' ')}`.trim() },
 });
 if (build.status !== 0) {
   console.error(`${build.stdout}${build.stderr}`.split('\n').slice(-40).join('\n'));
   console.error('dust: rebuilding better-sqlite3 failed; the last lines of its build output are above');
   process.exit(1);
 }
+writeFileSync(markerFile, JSON.stringify({ defines }) + '\n');
 const stillMissing = missingOptions();
 if (stillMissing.length > 0) {
-  console.error('dust: better-sqlite3 was rebuilt but still lacks ' + stillMissing.join(', '));
+  console.error(`dust: better-sqlite3 was rebuilt but still lacks ${stillMissing.join(', ')}`);
   process.exit(1);
 }
 console.log('dust: better-sqlite3 rebuilt');

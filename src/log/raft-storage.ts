@@ -11,7 +11,7 @@ import {
   UnavailableError,
 } from '../raft/index.js';
 import type { DurableLog } from './durable-log.js';
-import type { LogEntry } from './types.js';
+import type { HardState, LogEntry } from './types.js';
 
 // Entry types are stored as one byte; the numbers are part of the on-disk format and never change.
 const kindOfType: Readonly<Record<EntryType, number>> = { normal: 0, confChange: 1, noop: 2 };
@@ -43,13 +43,25 @@ export function decodeConfState(bytes: Uint8Array): ConfState {
 }
 
 export class DiskRaftStorage implements Storage {
+  /**
+   * The hard state the application last accepted from the core. A change of commit index alone needs no
+   * fsync (it is recomputed after a restart), so the application may write it later, with the next
+   * entries; until then the log's own hard state lags this one by its commit index only.
+   */
+  private accepted: HardState | undefined;
+
   constructor(
     private readonly log: DurableLog,
     private latestSnapshot: SnapshotMetadata,
   ) {}
 
   initialState(): InitialState {
-    return { hardState: this.log.hardState(), confState: this.latestSnapshot.confState };
+    return { hardState: this.accepted ?? this.log.hardState(), confState: this.latestSnapshot.confState };
+  }
+
+  /** Records the hard state of a Ready, written to the log now or (commit alone) with the next write. */
+  acceptHardState(hardState: HardState): void {
+    this.accepted = hardState;
   }
 
   entries(lo: number, hi: number, bytesMax: number): Entry[] {

@@ -43,6 +43,10 @@ async function main(): Promise<void> {
     logger.warn(`-${flag} is accepted but not supported yet (${reason}); it has no effect`);
   }
   logger.info(
+    `node address ${formatHostPort(config.raftAdvertisedAddr)} (-raft-addr): nothing listens on it yet, ` +
+      'because clustering is not built; this node runs as a one-voter cluster',
+  );
+  logger.info(
     config.onDisk
       ? `SQLite database on disk at ${config.onDiskPath}`
       : 'SQLite database in memory, rebuilt from the log at start',

@@ -114,9 +114,17 @@ export class DustNode {
     }
   }
 
-  /** Whether the node can serve: it knows a leader and has applied everything committed before it started. */
+  /**
+   * Whether the node can serve: it knows a leader and has applied everything committed before it
+   * started. A leader must also have applied an entry of its own term: only then has it applied every
+   * entry an earlier leader (or itself, before a restart) may have acknowledged.
+   */
   isReady(): boolean {
-    return !this.closed && this.loop.softState().leaderId !== '' && this.loop.applied >= this.commitAtOpen;
+    if (this.closed) return false;
+    const soft = this.loop.softState();
+    if (soft.leaderId === '' || this.loop.applied < this.commitAtOpen) return false;
+    if (soft.role === 'leader') return this.raw.termAt(this.loop.applied) === this.raw.hardState().term;
+    return true;
   }
 
   get lastSnapshot(): SnapshotMetadata {

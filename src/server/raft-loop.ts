@@ -258,6 +258,7 @@ export class RaftLoop {
       ready.snapshot !== undefined ||
       (hardState !== undefined &&
         (hardState.term !== this.persistedHardState.term || hardState.vote !== this.persistedHardState.vote));
+    if (hardState !== undefined) this.storage.acceptHardState(hardState);
     if (!mustSync) {
       if (hardState !== undefined) this.deferredHardState = hardState;
       return;

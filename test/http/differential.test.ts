@@ -108,7 +108,8 @@ const cases: readonly Case[] = [
   { method: 'DELETE', path: '/remove', body: '{"id":5}', headers: json },
   { method: 'DELETE', path: '/remove', body: 'garbage', headers: json },
   { method: 'DELETE', path: '/remove', body: 'null', headers: json },
-  { method: 'DELETE', path: '/remove', body: '{"id":"9"}', headers: json },
+  // A well-formed removal of a node that does not exist is left out: rqlited 8.26.8 then grows without
+  // bound (tens of GB) until the machine runs out of memory.
   { method: 'DELETE', path: '/remove', body: '{"id":"9"} x', headers: json },
   { method: 'HEAD', path: '/db/query?q=SELECT%201' },
   { method: 'POST', path: '/db/query', body: '["SELECT 1"]', headers: { 'Transfer-Encoding': 'chunked' } },

@@ -1,0 +1,80 @@
+// dustd's command line as a user meets it: help, version, and one clear line with exit status 2 for
+// anything it cannot use.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import { DustdProcess, runDustd } from './harness.js';
+
+describe('dustd command line', () => {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'dust-cli-'));
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('documents every flag with -h and exits 0', async () => {
+    const { code, stdout } = await runDustd(['-h']);
+    assert.equal(code, 0);
+    for (const flag of ['-http-addr', '-raft-addr', '-node-id', '-join', '-on-disk', '-raft-snap', '-fk']) {
+      assert.ok(stdout.includes(`  ${flag}`), `-h lists ${flag}`);
+    }
+    assert.match(stdout, /Usage: dustd \[flags\] DATA_DIR/);
+  });
+
+  it('prints its version', async () => {
+    const { code, stdout } = await runDustd(['-version']);
+    assert.equal(code, 0);
+    assert.match(stdout, /^dustd v\d+\.\d+\.\d+/);
+  });
+
+  it('refuses bad input with one line naming the flag, exit status 2', async () => {
+    const cases: [string[], RegExp][] = [
+      [['-no-such-flag', scratch], /flag provided but not defined: -no-such-flag/],
+      [['-raft-snap', 'lots', scratch], /invalid value "lots" for flag -raft-snap/],
+      [['-http-addr', 'http://x:1', scratch], /-http-addr: give host:port without a scheme/],
+      [['-raft-snap-int=5', scratch], /-raft-snap-int: not a duration/],
+      [[], /no data directory given/],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stderr, stdout } = await runDustd(args);
+      assert.equal(code, 2, `${args.join(' ')}: exit status`);
+      assert.equal(stdout, '');
+      const lines = stderr.trimEnd().split('\n');
+      assert.equal(lines.length, 1, `${args.join(' ')}: one line, got ${stderr}`);
+      assert.match(lines[0] ?? '', message);
+    }
+  });
+
+  it('reports each given flag that is not supported yet, once, and runs', async () => {
+    const node = await DustdProcess.start({ flags: ['-auth', 'creds.json', '-write-queue-tx'] });
+    try {
+      const authLines = node.output
+        .split('\n')
+        .filter((line) => line.includes('-auth is accepted but not supported yet'));
+      assert.equal(authLines.length, 1);
+      assert.match(node.output, /-write-queue-tx is accepted but not supported yet/);
+      assert.doesNotMatch(node.output, /-join is accepted/);
+      const ready = await node.get('/readyz');
+      assert.equal(ready.status, 200);
+    } finally {
+      await node.cleanup();
+    }
+  });
+
+  it('refuses a data directory another dustd is using', async () => {
+    const first = await DustdProcess.start();
+    try {
+      const { code, stderr } = await runDustd([
+        '-http-addr',
+        '127.0.0.1:0',
+        '-raft-addr',
+        '127.0.0.1:0',
+        first.dataDir,
+      ]);
+      assert.equal(code, 1);
+      assert.match(stderr, new RegExp(`in use by dustd process ${first.pid}`));
+    } finally {
+      await first.cleanup();
+    }
+  });
+});
