@@ -12,6 +12,7 @@ import {
   LeaderNotFoundError,
   NotLeaderError,
   StoreError,
+  type BackupStore,
   type DataStore,
   type ForwardOptions,
   type Forwarded,
@@ -48,6 +49,10 @@ export interface ApiContext {
   readonly version: string;
   readonly bodyBytesMax: number;
   readonly statementsMax: number;
+  /** Backups, loads of SQLite files, boots and snapshots; undefined where the node has none. */
+  readonly backup: BackupStore | undefined;
+  /** Largest upload /boot accepts (it streams to disk, so it may exceed bodyBytesMax). */
+  readonly bootBytesMax: number;
   /** The address reported in X-Rqlite-Served-By for work done here. */
   advertisedAddress(): string;
   /** The address the server listens on (`bind_addr` in /status). */

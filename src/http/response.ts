@@ -1,7 +1,7 @@
 // A response that is written the way Go's net/http writes rqlite's: headers collected first and sent in
 // sorted order followed by Date and Content-Length, `http.Error` bodies (plain text, a newline, nosniff),
-// `http.Redirect` bodies, and a text content type where Go would have sniffed one. Every body is
-// buffered, so Content-Length is always known.
+// `http.Redirect` bodies, and a text content type where Go would have sniffed one. Bodies are buffered,
+// so Content-Length is known, except those streamed through stream().
 import type { ServerResponse } from 'node:http';
 
 export const jsonContentType = 'application/json; charset=utf-8';
@@ -49,6 +49,20 @@ export class ApiResponse {
     if (payload.length > 0 && !this.headers.has('Content-Type')) raw.push('Content-Type', textContentType);
     this.response.writeHead(status, raw);
     this.response.end(this.method === 'HEAD' ? undefined : payload);
+  }
+
+  /**
+   * Sends the status and headers (in the order send() uses) and returns the response for the caller to
+   * stream the body into; with no Content-Length, Node sends it chunked. For bodies too large to buffer.
+   */
+  stream(status: number): ServerResponse {
+    if (this.isSent) throw new Error('ApiResponse: a response was already sent');
+    this.sent = true;
+    const raw: string[] = [];
+    for (const name of [...this.headers.keys()].sort()) raw.push(name, this.headers.get(name) ?? '');
+    raw.push('Date', new Date().toUTCString());
+    this.response.writeHead(status, raw);
+    return this.response;
   }
 
   /** Go's http.Error: a plain-text message and a newline. */

@@ -18,6 +18,7 @@ import {
   handleStatus,
   unsupportedEndpoint,
 } from './admin-handlers.js';
+import { handleBackup, handleBoot, handleLoad, handleSnapshot } from './backup-handlers.js';
 import { BodyTooLargeError, ClientGoneError } from './body.js';
 import { Counters, type CounterName } from './counters.js';
 import { handleExecute, handleQuery, handleRequest, handleSqlPreview } from './data-handlers.js';
@@ -26,6 +27,7 @@ import { QueryParams, QueryParamsError, unescapePath } from './query-params.js';
 import { ApiResponse } from './response.js';
 import {
   noLeaderElsewhere,
+  type BackupStore,
   type DataStore,
   type LeaderProxy,
   type MembershipStore,
@@ -37,6 +39,8 @@ export interface ApiDependencies {
   readonly store: DataStore;
   readonly status: StatusProvider;
   readonly membership: MembershipStore;
+  /** Backups, loads of SQLite files, boots and snapshots; without it those endpoints answer 501. */
+  readonly backup?: BackupStore;
   /** Forwarding to the leader; by default there is none elsewhere (a single node). */
   readonly proxy?: LeaderProxy;
   /** Statement rewriting and classification; by default `src/sql`. */
@@ -56,6 +60,8 @@ export interface ApiServerOptions {
   readonly allowOrigin?: string;
   /** Largest request body accepted; larger ones get 413. */
   readonly bodyBytesMax?: number;
+  /** Largest SQLite file /boot accepts; it is streamed to disk, not held in memory. */
+  readonly bootBytesMax?: number;
   /** Most statements accepted in one request; more get 413. */
   readonly statementsMax?: number;
   /** Largest request line plus headers (long GET queries travel in the URL). */
@@ -68,6 +74,7 @@ export interface ApiServerOptions {
 
 export const apiServerDefaults = {
   bodyBytesMax: 64 * 1024 * 1024,
+  bootBytesMax: 512 * 1024 * 1024,
   statementsMax: 100_000,
   headerBytesMax: 1024 * 1024,
   requestTimeoutMs: 300_000,
@@ -103,26 +110,11 @@ const routes: readonly Route[] = [
   { path: '/db/execute', prefix: true, counter: 'executions', handler: handleExecute },
   { path: '/db/query', prefix: true, counter: 'queries', handler: handleQuery },
   { path: '/db/request', prefix: true, counter: 'requests', handler: handleRequest },
-  {
-    path: '/db/backup',
-    prefix: true,
-    counter: 'backups',
-    handler: unsupportedEndpoint('GET', 'backup (/db/backup)'),
-  },
-  {
-    path: '/db/load',
-    prefix: true,
-    counter: 'loads',
-    handler: unsupportedEndpoint('POST', 'loading (/db/load)'),
-  },
+  { path: '/db/backup', prefix: true, counter: 'backups', handler: handleBackup },
+  { path: '/db/load', prefix: true, counter: 'loads', handler: handleLoad },
   { path: '/db/sql', prefix: true, handler: handleSqlPreview },
-  { path: '/boot', prefix: false, counter: 'boot', handler: unsupportedEndpoint('POST', 'booting (/boot)') },
-  {
-    path: '/snapshot',
-    prefix: false,
-    counter: 'user_snapshots',
-    handler: unsupportedEndpoint('POST', 'on-demand snapshots (/snapshot)'),
-  },
+  { path: '/boot', prefix: false, counter: 'boot', handler: handleBoot },
+  { path: '/snapshot', prefix: false, counter: 'user_snapshots', handler: handleSnapshot },
   {
     path: '/reap',
     prefix: false,
@@ -175,6 +167,8 @@ export function createApiServer(dependencies: ApiDependencies, options: ApiServe
     version: options.version,
     bodyBytesMax: limits.bodyBytesMax,
     statementsMax: limits.statementsMax,
+    backup: dependencies.backup,
+    bootBytesMax: limits.bootBytesMax,
     advertisedAddress: () => options.advertisedAddress ?? boundAddress(server),
     boundAddress: () => boundAddress(server),
     allowOrigin: options.allowOrigin,
@@ -193,7 +187,9 @@ export function createApiServer(dependencies: ApiDependencies, options: ApiServe
   server.on('request', onRequest);
   server.on('checkContinue', (request: http.IncomingMessage, response: http.ServerResponse) => {
     // A client that waits for "100 Continue" is not invited to send a body the limit will refuse.
-    if (Number(request.headers['content-length'] ?? 0) <= limits.bodyBytesMax) response.writeContinue();
+    const bytesMax =
+      splitTarget(request.url ?? '/').path === '/boot' ? limits.bootBytesMax : limits.bodyBytesMax;
+    if (Number(request.headers['content-length'] ?? 0) <= bytesMax) response.writeContinue();
     onRequest(request, response);
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {

@@ -62,6 +62,75 @@ export interface DataStore {
   request(statements: readonly Statement[], options: RequestOptions): Promise<StatementsResponse>;
 }
 
+/** The forms of GET /db/backup: a SQLite file in WAL or DELETE journal mode, or SQL text. */
+export type BackupFormat = 'binary' | 'delete' | 'sql';
+
+/** What GET /db/backup asks for. */
+export interface BackupOptions {
+  readonly format: BackupFormat;
+  /** `sql` only: dump just these tables and what belongs to them; empty for all. */
+  readonly tables: readonly string[];
+  /** Binary forms only: compact the copy (VACUUM INTO) before sending it. */
+  readonly vacuum: boolean;
+  /** Serve this node's database even when it is not the leader (`noleader`). */
+  readonly noLeader: boolean;
+  readonly signal: AbortSignal;
+}
+
+/** A backup ready to send. `close` frees what it holds (a temporary copy), read to the end or not. */
+export interface BackupStream {
+  readonly bytes: AsyncIterable<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/**
+ * Backups, restores and snapshots: /db/backup, /db/load (SQLite files; SQL text goes through
+ * DataStore.execute), /boot and /snapshot. Failures are StoreErrors (NotLeaderError, NotReadyError, …)
+ * or BackupErrors (below); a load the state machine refuses is a StoreError with code `failed`.
+ */
+export interface BackupStore {
+  /** A consistent copy of the database in the asked form, streamed so that its size needs no memory. */
+  backup(options: BackupOptions): Promise<BackupStream>;
+  /**
+   * Replaces the database with the SQLite file `image` on every node, through the log. A file that
+   * cannot be a whole database is refused (`invalid_data`) before anything changes.
+   */
+  load(image: Uint8Array, options: OperationOptions): Promise<StatementsResponse>;
+  /**
+   * Streams a SQLite file into the database of a cluster of one node, outside the log, then snapshots it
+   * so that a restart starts from it. More than `bytesMax` bytes is `too_large`; a file that is not a
+   * sound database is `invalid_data`; a node that is not alone in its cluster is `not_single_node`.
+   */
+  boot(
+    body: AsyncIterable<Uint8Array>,
+    options: { readonly bytesMax: number; readonly signal: AbortSignal },
+  ): Promise<void>;
+  /** Takes a snapshot now, keeping `trailingLogs` log entries before it; false when nothing is new. */
+  snapshot(options: { readonly trailingLogs: number }): Promise<boolean>;
+}
+
+export type BackupErrorCode =
+  /** The data sent is not what the endpoint takes (not SQLite, damaged, truncated, a bad script). */
+  | 'invalid_data'
+  /** More than the endpoint's size limit was sent. */
+  | 'too_large'
+  /** /boot on a node that is not the only member of its cluster. */
+  | 'not_single_node'
+  /** Another transfer or snapshot holds what this one needs; retrying later succeeds. */
+  | 'busy';
+
+/** A backup, load or boot refused for a reason the client can fix; the message says how. */
+export class BackupError extends Error {
+  override readonly name = 'BackupError';
+  constructor(
+    readonly code: BackupErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** A member of the cluster configuration, as this node knows it. */
 export interface ClusterMember {
   readonly id: string;

@@ -1,6 +1,9 @@
 // dustd's entry point: read the command line, open the node, serve the HTTP API, and shut down cleanly on
 // SIGTERM or SIGINT (stop accepting requests, finish those in flight, sync the log, exit 0).
+import path from 'node:path';
+
 import { createApiServer } from '../http/server.js';
+import { NodeBackupStore } from './backup-store.js';
 import { buildConfig, formatHostPort, type NodeConfig } from './config.js';
 import { ReplicatedDataStore } from './data-store.js';
 import { FlagError, parseCommandLine, usageText } from './flags.js';
@@ -13,6 +16,9 @@ import { dustVersion } from './version.js';
 const exitUsage = 2;
 const exitFailure = 1;
 const shutdownGraceMs = 10_000;
+// Backups and boots each hold a copy of the database in this folder of the data directory while they run.
+const backupWorkDirectoryName = 'backup-work';
+const backupTransfersMax = 4;
 
 function readConfig(argv: readonly string[]): NodeConfig {
   try {
@@ -61,15 +67,21 @@ async function main(): Promise<void> {
   }
 
   const httpLogger = logger.child('http');
+  const leaderApiUrl = (leaderId: string): string | undefined =>
+    leaderId === config.nodeId ? `http://${formatHostPort(config.httpAdvertisedAddr)}` : undefined;
   const api = createApiServer(
     {
       store: new ReplicatedDataStore(node.loop, localDatabase(node), {
         isReady: () => node.isReady(),
-        leaderApiUrl: (leaderId) =>
-          leaderId === config.nodeId ? `http://${formatHostPort(config.httpAdvertisedAddr)}` : undefined,
+        leaderApiUrl,
       }),
       status: new NodeStatus(() => node, dustVersion()),
       membership: singleNodeMembership,
+      backup: new NodeBackupStore(node, {
+        workDirectory: path.join(config.dataDir, backupWorkDirectoryName),
+        transfersMax: backupTransfersMax,
+        leaderApiUrl,
+      }),
       onInternalError: (error, request) =>
         httpLogger.error(
           `${request.method} ${request.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,

@@ -27,6 +27,17 @@ const tickIntervalMs = 100;
 const electionTimeoutTicks = 10;
 const heartbeatIntervalTicks = 1;
 
+/** The node refused to boot from an image; the message says why and what to do. */
+export class BootRefusedError extends Error {
+  override readonly name = 'BootRefusedError';
+  constructor(
+    readonly reason: 'not_single_node' | 'not_ready' | 'busy',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Counters reported in /debug/vars. */
 export interface NodeCounters {
   snapshots: number;
@@ -131,11 +142,80 @@ export class DustNode {
     return this.latestSnapshot;
   }
 
+  /** Whether this node leads a configuration of which it is the only member (what /boot requires). */
+  isSoleLeader(): boolean {
+    const configuration = this.raw.status().configuration;
+    return (
+      this.loop.softState().role === 'leader' &&
+      configuration.voters.length === 1 &&
+      configuration.voters[0] === this.config.nodeId &&
+      configuration.learners.length === 0
+    );
+  }
+
   /**
-   * Snapshots the database at the applied index, stores it, and drops the log up to it. Returns false
-   * when there is nothing new to snapshot or a snapshot is already being taken.
+   * Replaces the database with `image` outside the log (POST /boot) and stores the image as the snapshot
+   * at the applied index, so that a restart starts from it. Only the sole member of its cluster may do
+   * this: elsewhere the other nodes would keep the old database. No command is applied meanwhile. The
+   * image must already be known to be a sound database (the caller checked it with VACUUM INTO).
    */
-  async snapshot(): Promise<boolean> {
+  async boot(image: Uint8Array): Promise<void> {
+    if (!this.isReady())
+      throw new BootRefusedError('not_ready', 'the node is not ready yet; retry in a moment');
+    if (!this.isSoleLeader()) {
+      throw new BootRefusedError(
+        'not_single_node',
+        'booting needs a cluster of one node: this node is not the only member and leader of its cluster',
+      );
+    }
+    if (this.snapshotting) {
+      throw new BootRefusedError('busy', 'a snapshot is being taken; retry once it is done');
+    }
+    this.snapshotting = true;
+    try {
+      await this.reads.exclusive(async () => {
+        if (this.database.inTransaction) {
+          throw new BootRefusedError(
+            'busy',
+            'a transaction opened by a client (BEGIN without COMMIT) is open; retry after it ends',
+          );
+        }
+        const index = this.databaseIndex;
+        const term = this.raw.termAt(index);
+        if (term === undefined) throw new Error(`no term known for applied index ${index}`);
+        const metadata: SnapshotMetadata = { index, term, confState: this.raw.status().configuration };
+        const meta = { index, term, metadata: encodeConfState(metadata.confState) };
+        // The image is made durable before the database changes. Should the restore then fail, the
+        // snapshot is written again from the database as it still is, so the two never disagree.
+        await this.snapshots.save(meta, image);
+        try {
+          this.database.restore(image);
+        } catch (error) {
+          await this.snapshots.save(meta, this.database.snapshot());
+          throw error;
+        }
+        this.storage.setSnapshot(metadata);
+        await this.log.compact(index, term);
+        this.latestSnapshot = metadata;
+        this.counters.snapshots++;
+        this.counters.restores++;
+        this.logger.info(`database booted from a ${image.byteLength}-byte image; snapshot at index ${index}`);
+      });
+    } finally {
+      this.snapshotting = false;
+    }
+  }
+
+  /**
+   * Snapshots the database at the applied index, stores it, and drops the log up to it, keeping the
+   * last `trailingEntries` entries before it. Returns false when there is nothing new to snapshot or a
+   * snapshot is already being taken.
+   */
+  async snapshot(options: { readonly trailingEntries?: number } = {}): Promise<boolean> {
+    const trailingEntries = options.trailingEntries ?? 0;
+    if (!Number.isSafeInteger(trailingEntries) || trailingEntries < 0) {
+      throw new RangeError(`trailing log entries must be 0 or more, got ${trailingEntries}`);
+    }
     if (this.snapshotting || this.closed) return false;
     if (this.databaseIndex <= this.latestSnapshot.index) return false;
     this.snapshotting = true;
@@ -155,7 +235,11 @@ export class DustNode {
         image,
       );
       this.storage.setSnapshot(metadata);
-      await this.log.compact(metadata.index, metadata.term);
+      // The log keeps its entries after the compaction point it already has, however many are asked.
+      const compactThrough = Math.max(this.log.firstIndex() - 1, metadata.index - trailingEntries);
+      const compactTerm = this.log.term(compactThrough);
+      if (compactTerm === undefined) throw new Error(`no term known for log index ${compactThrough}`);
+      await this.log.compact(compactThrough, compactTerm);
       this.latestSnapshot = metadata;
       this.counters.snapshots++;
       this.logger.info(
