@@ -78,7 +78,10 @@ const build = spawnSync(process.execPath, [gyp, 'rebuild', '--release'], {
   stdio: ['ignore', 'pipe', 'pipe'],
   encoding: 'utf8',
   maxBuffer: 64 * 1024 * 1024,
-  env: { ...process.env, CFLAGS: `${process.env.CFLAGS ?? ''} ${defines.map((d) => `-D${d}`).join(' ')}`.trim() },
+  env: {
+    ...process.env,
+    CFLAGS: `${process.env.CFLAGS ?? ''} ${defines.map((d) => `-D${d}`).join(' ')}`.trim(),
+  },
 });
 if (build.status !== 0) {
   console.error(`${build.stdout}${build.stderr}`.split('\n').slice(-40).join('\n'));
