@@ -26,6 +26,14 @@ export interface NodeConfig {
   readonly applyTimeoutMs: number;
   readonly httpBodyBytesMax: number;
   readonly statementsPerRequestMax: number;
+  /** Members to join at first start (-join): Raft addresses or http(s):// API URLs. */
+  readonly joinTargets: readonly string[];
+  readonly joinAttempts: number;
+  readonly joinIntervalMs: number;
+  /** Join as a read replica (-raft-non-voter). */
+  readonly nonVoter: boolean;
+  /** Hand leadership to another voter before a graceful shutdown (-raft-shutdown-stepdown). */
+  readonly shutdownStepdown: boolean;
   /** Flags the user gave whose feature is not built yet, with the reason, reported once at start-up. */
   readonly notSupportedYet: readonly { flag: string; reason: string }[];
 }
@@ -109,6 +117,14 @@ export function buildConfig(commandLine: ParsedCommandLine): NodeConfig {
     applyTimeoutMs: positiveDuration(values, 'raft-apply-timeout'),
     httpBodyBytesMax: atLeast(values, 'http-body-max', 1024),
     statementsPerRequestMax: atLeast(values, 'statements-max', 1),
+    joinTargets: str(values, 'join')
+      .split(',')
+      .map((target) => target.trim())
+      .filter((target) => target !== ''),
+    joinAttempts: atLeast(values, 'join-attempts', 1),
+    joinIntervalMs: positiveDuration(values, 'join-interval'),
+    nonVoter: bool(values, 'raft-non-voter'),
+    shutdownStepdown: bool(values, 'raft-shutdown-stepdown'),
     notSupportedYet,
   };
 }

@@ -5,11 +5,13 @@ import type { Statement, StatementResult, StatementsCommand } from '../command/t
 import {
   type DataStore,
   type ExecuteOptions,
+  type LeaderHint,
   LeaderNotFoundError,
   NotLeaderError,
   NotReadyError,
   type ReadOptions,
   ShuttingDownError,
+  StaleReadError,
   type StatementsResponse,
   StoreError,
   StoreTimeoutError,
@@ -19,6 +21,7 @@ import {
   LoopStoppedError,
   LoopTimeoutError,
   NotLeaderError as LoopNotLeaderError,
+  ProposalRefusedError,
   type RaftLoop,
 } from './raft-loop.js';
 
@@ -37,8 +40,10 @@ export interface LocalDatabase {
 export interface NodeRole {
   /** Whether the node has finished starting: its log is replayed up to what was committed. */
   isReady(): boolean;
-  /** Where the leader's HTTP API is, for a client that asked for `redirect`; undefined when unknown. */
-  leaderApiUrl(leaderId: string): string | undefined;
+  /** Where the leader's HTTP API (for `redirect`) and Raft address (for forwarding) are, as far as known. */
+  leaderHint(leaderId: string): LeaderHint;
+  /** Milliseconds since this node last heard from its leader (0 on the leader; Infinity with none). */
+  leaderContactAgeMs(): number;
 }
 
 export class ReplicatedDataStore implements DataStore {
@@ -70,6 +75,10 @@ export class ReplicatedDataStore implements DataStore {
         this.requireLeader();
         return this.readLocally(statements, options);
       case 'none':
+        // `freshness` bounds how long ago this node last heard from its leader (never counts as too long).
+        if (options.freshnessMs > 0 && this.role.leaderContactAgeMs() > options.freshnessMs) {
+          throw new StaleReadError();
+        }
         return this.readLocally(statements, options);
     }
   }
@@ -125,13 +134,14 @@ export class ReplicatedDataStore implements DataStore {
     if (error instanceof StoreError) return error;
     if (error instanceof LoopNotLeaderError) {
       if (error.leaderId === '') return new LeaderNotFoundError();
-      const apiUrl = this.role.leaderApiUrl(error.leaderId);
-      return new NotLeaderError(apiUrl === undefined ? {} : { apiUrl });
+      return new NotLeaderError(this.role.leaderHint(error.leaderId));
     }
     if (error instanceof LoopTimeoutError) return new StoreTimeoutError(error.message);
     if (error instanceof LeadershipLostError)
       return new StoreError('failed', error.message, { cause: error });
     if (error instanceof LoopStoppedError) return new ShuttingDownError();
+    if (error instanceof ProposalRefusedError)
+      return new StoreError('failed', error.message, { cause: error });
     return error instanceof Error ? error : new Error(String(error));
   }
 }

@@ -21,7 +21,7 @@ export interface FlagSpec {
 
 const tls = 'TLS is not built yet';
 const auth = 'authentication is not built yet';
-const cluster = 'clustering is not built yet: this node runs as a single-node cluster';
+const cluster = 'this part of clustering is not built yet';
 const discovery = 'automatic discovery is not built yet';
 
 export const flagSpecs: readonly FlagSpec[] = [
@@ -174,21 +174,18 @@ export const flagSpecs: readonly FlagSpec[] = [
     kind: 'string',
     defaultValue: '',
     help: 'Comma-separated Raft (or http://) addresses of nodes to join',
-    notSupportedYet: cluster,
   },
   {
     name: 'join-attempts',
     kind: 'int',
     defaultValue: '5',
     help: 'Number of join attempts per address',
-    notSupportedYet: cluster,
   },
   {
     name: 'join-interval',
     kind: 'duration',
     defaultValue: '3s',
     help: 'Period between join attempts',
-    notSupportedYet: cluster,
   },
   {
     name: 'join-as',
@@ -264,7 +261,6 @@ export const flagSpecs: readonly FlagSpec[] = [
     kind: 'bool',
     defaultValue: 'false',
     help: 'Join as a read replica that does not vote',
-    notSupportedYet: cluster,
   },
   {
     name: 'raft-snap',
@@ -339,7 +335,6 @@ export const flagSpecs: readonly FlagSpec[] = [
     kind: 'bool',
     defaultValue: 'true',
     help: 'Transfer leadership before a graceful shutdown',
-    notSupportedYet: cluster,
   },
   {
     name: 'raft-reap-node-timeout',

@@ -3,19 +3,25 @@
 import path from 'node:path';
 
 import { createApiServer } from '../http/server.js';
+import { joinCluster } from '../cluster/join.js';
+import { RpcLeaderProxy } from '../cluster/leader-proxy.js';
+import { ClusterService } from '../cluster/service.js';
 import { NodeBackupStore } from './backup-store.js';
+import { clusterNodeOf, leaderHintOf, membershipOf } from './cluster-wiring.js';
 import { buildConfig, formatHostPort, type NodeConfig } from './config.js';
 import { ReplicatedDataStore } from './data-store.js';
 import { FlagError, parseCommandLine, usageText } from './flags.js';
 import { createLogger, type Logger } from './logger.js';
 import { DustNode } from './node.js';
-import { NodeStatus, singleNodeMembership } from './status.js';
+import { NodeStatus } from './status.js';
+import { parseDialOverrides } from './peer-network.js';
 import { dustVersion } from './version.js';
 
 // Exit statuses: 2 for a command line that cannot be used (as Go's flag package), 1 for a failure to run.
 const exitUsage = 2;
 const exitFailure = 1;
 const shutdownGraceMs = 10_000;
+const shutdownStepdownMs = 3_000;
 // Backups and boots each hold a copy of the database in this folder of the data directory while they run.
 const backupWorkDirectoryName = 'backup-work';
 const backupTransfersMax = 4;
@@ -49,10 +55,6 @@ async function main(): Promise<void> {
     logger.warn(`-${flag} is accepted but not supported yet (${reason}); it has no effect`);
   }
   logger.info(
-    `node address ${formatHostPort(config.raftAdvertisedAddr)} (-raft-addr): nothing listens on it yet, ` +
-      'because clustering is not built; this node runs as a one-voter cluster',
-  );
-  logger.info(
     config.onDisk
       ? `SQLite database on disk at ${config.onDiskPath}`
       : 'SQLite database in memory, rebuilt from the log at start',
@@ -60,23 +62,33 @@ async function main(): Promise<void> {
 
   let node: DustNode;
   try {
-    node = await DustNode.open(config, logger.child('store'));
+    node = await DustNode.open(config, logger.child('store'), {
+      joining: config.joinTargets.length > 0,
+      dialOverrides: parseDialOverrides(process.env['DUST_TEST_PEER_ADDRESSES']),
+    });
   } catch (error) {
     logger.error(`cannot open the node: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(exitFailure);
   }
 
+  logger.child('cluster').info(`listening for other nodes on ${node.network.boundAddress()}`);
+
   const httpLogger = logger.child('http');
-  const leaderApiUrl = (leaderId: string): string | undefined =>
-    leaderId === config.nodeId ? `http://${formatHostPort(config.httpAdvertisedAddr)}` : undefined;
+  const leaderApiUrl = (leaderId: string): string | undefined => leaderHintOf(node, leaderId).apiUrl;
+  const store = new ReplicatedDataStore(node.loop, localDatabase(node), {
+    isReady: () => node.isReady(),
+    leaderHint: (leaderId) => leaderHintOf(node, leaderId),
+    leaderContactAgeMs: () => node.leaderContactAgeMs(),
+  });
+  new ClusterService(clusterNodeOf(node, store, dustVersion()), node.network.rpcClient).register(
+    node.network.rpcServer,
+  );
   const api = createApiServer(
     {
-      store: new ReplicatedDataStore(node.loop, localDatabase(node), {
-        isReady: () => node.isReady(),
-        leaderApiUrl,
-      }),
+      store,
       status: new NodeStatus(() => node, dustVersion()),
-      membership: singleNodeMembership,
+      membership: membershipOf(node),
+      proxy: new RpcLeaderProxy(node.network.rpcClient),
       backup: new NodeBackupStore(node, {
         workDirectory: path.join(config.dataDir, backupWorkDirectoryName),
         transfersMax: backupTransfersMax,
@@ -106,6 +118,11 @@ async function main(): Promise<void> {
     process.exit(exitFailure);
   }
 
+  if (config.joinTargets.length > 0) {
+    if (node.startedEmpty) await join(node, config, logger);
+    else logger.info('this node has state of its own and is already a member: -join is ignored');
+  }
+
   const snapshotTimer = setInterval(() => {
     if (node.loop.applied - node.lastSnapshot.index < config.snapshotThresholdEntries) return;
     node.snapshot().catch((error: unknown) => {
@@ -122,15 +139,59 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info(`${signal} received, shutting down`);
     clearInterval(snapshotTimer);
-    void stop(api.close({ graceMs: shutdownGraceMs }), node, logger);
+    void stop(api.close({ graceMs: shutdownGraceMs }), node, logger, config.shutdownStepdown);
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-async function stop(apiClosed: Promise<void>, node: DustNode, logger: Logger): Promise<void> {
+/** Asks the members named by -join to add this node; exits if none will. */
+async function join(node: DustNode, config: NodeConfig, logger: Logger): Promise<void> {
+  try {
+    const { members, via } = await joinCluster({
+      targets: config.joinTargets,
+      request: {
+        id: config.nodeId,
+        raftAddress: node.self.raftAddress,
+        apiUrl: node.self.apiUrl,
+        voter: !config.nonVoter,
+      },
+      attempts: config.joinAttempts,
+      intervalMs: config.joinIntervalMs,
+      client: node.network.rpcClient,
+      learn: (members) => node.members.learnAll(members),
+      log: (message) => logger.warn(message),
+    });
+    node.members.learnAll(members);
+    logger.info(`joined the cluster through ${via} as a ${config.nonVoter ? 'non-voter' : 'voter'}`);
+  } catch (error) {
+    logger.error(error instanceof Error ? error.message : String(error));
+    await node.close();
+    process.exit(exitFailure);
+  }
+}
+
+async function stop(
+  apiClosed: Promise<void>,
+  node: DustNode,
+  logger: Logger,
+  stepdownFirst: boolean,
+): Promise<void> {
   try {
     await apiClosed;
+    if (
+      stepdownFirst &&
+      node.loop.softState().role === 'leader' &&
+      node.raw.status().configuration.voters.length > 1
+    ) {
+      await node.stepdown(undefined, true, shutdownStepdownMs).then(
+        () => logger.info('leadership handed to another voter before shutting down'),
+        (error: unknown) =>
+          logger.warn(
+            `leadership was not handed over: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+      );
+    }
     await node.close();
     logger.info('shutdown complete');
     process.exit(0);

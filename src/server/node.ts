@@ -5,16 +5,34 @@ import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
+import {
+  decodeMemberContext,
+  encodeMemberContext,
+  type MemberAddresses,
+  MemberDirectory,
+  type MemberTable,
+  parseMemberTable,
+} from '../cluster/members.js';
 import { decodeCommand } from '../command/codec.js';
 import type { Command } from '../command/types.js';
 import { DurableLog, type LogWarningSink, SnapshotStore, type StoredSnapshot } from '../log/index.js';
-import { decodeConfState, DiskRaftStorage, encodeConfState } from '../log/raft-storage.js';
-import { type ConfState, type Entry, RawNode, SeededRandom, type SnapshotMetadata } from '../raft/index.js';
+import { decodeConfState, DiskRaftStorage } from '../log/raft-storage.js';
+import {
+  type ConfChange,
+  type ConfState,
+  decodeConfChangeEntry,
+  type Entry,
+  type InstallSnapshotRequest,
+  RawNode,
+  SeededRandom,
+  type SnapshotMetadata,
+} from '../raft/index.js';
 import { CommandFailedError, ReadPool, SqliteDatabase } from '../sqlite/index.js';
-import type { NodeConfig } from './config.js';
+import { formatHostPort, type NodeConfig } from './config.js';
 import { DataDirectoryLock } from './data-dir-lock.js';
 import type { Logger } from './logger.js';
-import { RaftLoop } from './raft-loop.js';
+import { PeerNetwork } from './peer-network.js';
+import { ProposalRefusedError, RaftLoop } from './raft-loop.js';
 
 /** A log or snapshot that cannot be used to start the node; the message says which and where. */
 export class NodeStartError extends Error {
@@ -26,6 +44,8 @@ export class NodeStartError extends Error {
 const tickIntervalMs = 100;
 const electionTimeoutTicks = 10;
 const heartbeatIntervalTicks = 1;
+/** How long a membership change waits for an earlier one to commit before it fails. */
+const membershipRetryMs = 10_000;
 
 /** The node refused to boot from an image; the message says why and what to do. */
 export class BootRefusedError extends Error {
@@ -36,6 +56,26 @@ export class BootRefusedError extends Error {
   ) {
     super(message);
   }
+}
+
+/** A membership request that cannot be carried out as asked; the message says why. */
+export class MembershipError extends Error {
+  override readonly name = 'MembershipError';
+}
+
+/**
+ * What is stored beside a snapshot's data: the configuration and the member addresses, as JSON so that
+ * an operator can read it. (The configuration's keys are the ones decodeConfState reads.)
+ */
+function describeSnapshot(confState: ConfState, members: MemberTable): Uint8Array {
+  return new TextEncoder().encode(
+    JSON.stringify({ voters: confState.voters, learners: confState.learners, members }),
+  );
+}
+
+function membersOfSnapshot(metadata: Uint8Array): ReadonlyMap<string, MemberAddresses> {
+  const parsed = JSON.parse(new TextDecoder().decode(metadata)) as { members?: unknown };
+  return parsed.members === undefined ? new Map() : parseMemberTable(parsed.members, 'snapshot metadata');
 }
 
 /** Counters reported in /debug/vars. */
@@ -65,6 +105,8 @@ export class DustNode {
   private databaseIndex: number;
   private snapshotting = false;
   private closed = false;
+  /** When this node last heard from the leader it follows (for `freshness` on `none` reads). */
+  private leaderContactMs = 0;
 
   private constructor(
     readonly config: NodeConfig,
@@ -77,22 +119,73 @@ export class DustNode {
     private readonly storage: DiskRaftStorage,
     readonly raw: RawNode,
     readonly loop: RaftLoop,
+    readonly network: PeerNetwork,
+    readonly members: MemberDirectory,
+    /** This node's own addresses, as it tells its peers. */
+    readonly self: MemberAddresses,
+    /** The node started with no state of its own: a new cluster, or a node about to join one. */
+    readonly startedEmpty: boolean,
   ) {
     this.commitAtOpen = log.hardState().commit;
     this.latestSnapshot = storage.snapshot();
     this.databaseIndex = this.latestSnapshot.index;
   }
 
-  static async open(config: NodeConfig, logger: Logger): Promise<DustNode> {
+  /**
+   * Opens the node. A node with no state starts a new cluster of which it is the only voter, unless it
+   * is `joining` one: then it starts with no configuration and waits for a leader to add it.
+   */
+  static async open(
+    config: NodeConfig,
+    logger: Logger,
+    options: { readonly joining: boolean; readonly dialOverrides: ReadonlyMap<string, string> },
+  ): Promise<DustNode> {
     fs.mkdirSync(path.join(config.dataDir, 'raft'), { recursive: true });
     const lock = DataDirectoryLock.acquire(config.dataDir);
     const warnings: LogWarningSink = { warn: (message) => logger.warn(message) };
+    // The hooks of the network and the loop need the node, and the node needs both: the holder breaks
+    // the cycle. Nothing calls a hook before the node exists: the loop starts and peers are learned last.
+    const holder: { node?: DustNode } = {};
+    const node = (): DustNode => holder.node as DustNode;
+    let network: PeerNetwork | undefined;
     try {
+      network = await PeerNetwork.open({
+        nodeId: config.nodeId,
+        bindAddress: formatHostPort(config.raftAddr),
+        logger: logger.child('cluster'),
+        dialOverrides: options.dialOverrides,
+        hooks: {
+          step: (message) => node().onPeerMessage(message),
+          unreachable: (id) => node().loop.notify((raw) => raw.reportUnreachable(id)),
+          snapshotSent: (to, report) => node().loop.notify((raw) => raw.reportSnapshot(to, report)),
+          storeSnapshot: (message, members, image) => node().storeSnapshot(message, members, image),
+          snapshotToSend: (index) => node().snapshotToSend(index),
+        },
+      });
+      const bound = network.boundAddress();
+      const self: MemberAddresses = {
+        raftAddress:
+          config.raftAdvertisedAddr.port === 0
+            ? formatHostPort({ host: config.raftAdvertisedAddr.host, port: Number(bound.split(':').pop()) })
+            : formatHostPort(config.raftAdvertisedAddr),
+        apiUrl: `http://${formatHostPort(config.httpAdvertisedAddr)}`,
+      };
+      const openedNetwork = network;
+      const members = MemberDirectory.open(
+        path.join(config.dataDir, 'raft', 'members.json'),
+        (id, addresses) => {
+          if (id !== config.nodeId) openedNetwork.setPeer(id, addresses);
+        },
+      );
       const log = await DustNode.openLog(config, warnings);
       const snapshots = await SnapshotStore.open(path.join(config.dataDir, 'raft', 'snapshots'), {
         warnings,
       });
-      const latest = await DustNode.latestSnapshot(config, log, snapshots, logger);
+      const startedEmpty = snapshots.latest() === undefined;
+      const latest = await DustNode.latestSnapshot(config, log, snapshots, logger, {
+        self,
+        founder: !options.joining,
+      });
       const database = await DustNode.openDatabase(config, latest.stored, logger);
       const reads = new ReadPool(database);
       const storage = new DiskRaftStorage(log, latest.metadata);
@@ -106,23 +199,205 @@ export class DustNode {
         },
         storage,
       );
-      // The loop's apply callback needs the node and the node needs the loop: the holder breaks the cycle.
-      const holder: { node?: DustNode } = {};
-      const loop = new RaftLoop(raw, log, storage, (entries) => (holder.node as DustNode).apply(entries), {
+      const loop = new RaftLoop(raw, log, storage, (entries) => node().apply(entries), {
         tickIntervalMs,
         applyTimeoutMs: config.applyTimeoutMs,
         logger: logger.child('raft'),
+        send: (messages) => openedNetwork.send(messages),
+        onAppend: (entries) => node().learnFromEntries(entries),
+        installSnapshot: (metadata) => node().installSnapshot(metadata),
       });
-      const node = new DustNode(config, logger, lock, log, snapshots, database, reads, storage, raw, loop);
-      holder.node = node;
+      holder.node = new DustNode(
+        config,
+        logger,
+        lock,
+        log,
+        snapshots,
+        database,
+        reads,
+        storage,
+        raw,
+        loop,
+        openedNetwork,
+        members,
+        self,
+        startedEmpty,
+      );
+      // Addresses: this node's own, those in the snapshot, those in the log after it (the newest wins).
+      members.learn(config.nodeId, self);
+      members.learnAll(latest.members);
+      for (const [id, addresses] of members.entries())
+        if (id !== config.nodeId) openedNetwork.setPeer(id, addresses);
+      holder.node.learnFromEntries(
+        storage.entries(log.firstIndex(), log.lastIndex() + 1, Number.POSITIVE_INFINITY),
+      );
       loop.start();
       const voters = raw.status().configuration.voters;
       if (voters.length === 1 && voters[0] === config.nodeId) loop.campaign();
-      return node;
+      return holder.node;
     } catch (error) {
+      await network?.close();
       lock.release();
       throw error;
     }
+  }
+
+  /** Milliseconds since this node last heard from its leader; 0 on the leader itself. */
+  leaderContactAgeMs(): number {
+    const soft = this.loop.softState();
+    if (soft.role === 'leader') return 0;
+    if (soft.leaderId === '' || this.leaderContactMs === 0) return Number.POSITIVE_INFINITY;
+    return Date.now() - this.leaderContactMs;
+  }
+
+  /** The addresses of member `id` as this node knows them. */
+  addressesOf(id: string): MemberAddresses | undefined {
+    return this.members.get(id);
+  }
+
+  /**
+   * Adds a node to the configuration (the leader only), or updates its addresses: a node that rejoins
+   * from a new address is removed and added again. Idempotent for a member with the same addresses.
+   */
+  async addMember(id: string, addresses: MemberAddresses, voter: boolean): Promise<void> {
+    const configuration = this.raw.status().configuration;
+    const known = this.members.get(id);
+    const isMember = configuration.voters.includes(id) || configuration.learners.includes(id);
+    const sameAddresses = known?.raftAddress === addresses.raftAddress && known.apiUrl === addresses.apiUrl;
+    const sameRole = voter ? configuration.voters.includes(id) : configuration.learners.includes(id);
+    if (isMember && sameAddresses && sameRole) return;
+    // Another member at the same Raft address is a previous incarnation of this node under another id.
+    const other = this.members.idAt(addresses.raftAddress);
+    if (other !== undefined && other !== id && this.isMemberNow(other)) {
+      await this.changeMembership({ kind: 'removeNode', node: other });
+    }
+    if (isMember && !sameAddresses && id !== this.config.nodeId) {
+      await this.changeMembership({ kind: 'removeNode', node: id });
+    }
+    await this.changeMembership({
+      kind: voter ? 'addVoter' : 'addLearner',
+      node: id,
+      context: encodeMemberContext(addresses),
+    });
+  }
+
+  /**
+   * Hands leadership to `targetId`, or to the voter whose log is most up to date, and with `wait` waits
+   * until another node leads. The core abandons a transfer that takes longer than an election timeout.
+   */
+  async stepdown(targetId: string | undefined, wait: boolean, timeoutMs: number): Promise<void> {
+    const status = this.raw.status();
+    if (status.role !== 'leader') throw new MembershipError('this node is not the leader');
+    let target = targetId;
+    if (target === undefined) {
+      let best = -1;
+      for (const [id, progress] of status.progress) {
+        if (id === this.config.nodeId || progress.isLearner || !status.configuration.voters.includes(id))
+          continue;
+        if (progress.match > best) [target, best] = [id, progress.match];
+      }
+    }
+    if (target === undefined) throw new MembershipError('there is no other voter to hand leadership to');
+    if (!status.configuration.voters.includes(target) || target === this.config.nodeId) {
+      throw new MembershipError(`node ${target} is not another voter of this cluster`);
+    }
+    this.loop.transferLeadership(target);
+    if (!wait) return;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const soft = this.loop.softState();
+      if (soft.role !== 'leader' && soft.leaderId !== '') return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new MembershipError(`leadership was not handed to ${target} within ${timeoutMs} ms`);
+  }
+
+  /** Removes a node from the configuration (the leader only). */
+  async removeMember(id: string): Promise<void> {
+    if (!this.isMemberNow(id)) throw new MembershipError(`node ${id} is not a member of the cluster`);
+    await this.changeMembership({ kind: 'removeNode', node: id });
+  }
+
+  private isMemberNow(id: string): boolean {
+    const configuration = this.raw.status().configuration;
+    return configuration.voters.includes(id) || configuration.learners.includes(id);
+  }
+
+  /**
+   * Proposes one membership change and waits until it is applied. Changes go one at a time: while an
+   * earlier one is still uncommitted (another node joining at the same moment) the core refuses the
+   * next, which is retried here for a bounded time rather than failing the join.
+   */
+  private async changeMembership(change: ConfChange): Promise<void> {
+    const deadline = Date.now() + membershipRetryMs;
+    for (;;) {
+      try {
+        await this.loop.proposeConfChange(change);
+        break;
+      } catch (error) {
+        if (!(error instanceof ProposalRefusedError) || Date.now() >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    this.logger.info(`membership change committed: ${change.kind} ${change.node}`);
+  }
+
+  /** A Raft message from a peer. Contact with the leader is noted for `freshness`. */
+  private onPeerMessage(message: Parameters<RaftLoop['step']>[0]): void {
+    if (message.from === this.loop.softState().leaderId) this.leaderContactMs = Date.now();
+    this.loop.step(message);
+  }
+
+  /** Member addresses carried by configuration entries, learned as soon as the entries reach the log. */
+  private learnFromEntries(entries: readonly Entry[]): void {
+    for (const entry of entries) {
+      if (entry.type !== 'confChange') continue;
+      const { change } = decodeConfChangeEntry(entry.data);
+      const addresses = decodeMemberContext(change.context);
+      if (addresses !== undefined) this.members.learn(change.node, addresses);
+    }
+  }
+
+  /** Stores a snapshot streamed by the leader; the core decides afterwards whether to install it. */
+  private async storeSnapshot(
+    message: InstallSnapshotRequest,
+    members: ReadonlyMap<string, MemberAddresses>,
+    image: AsyncIterable<Uint8Array>,
+  ): Promise<void> {
+    const { snapshot } = message;
+    await this.snapshots.save(
+      {
+        index: snapshot.index,
+        term: snapshot.term,
+        metadata: describeSnapshot(snapshot.confState, Object.fromEntries(members)),
+      },
+      image,
+    );
+    this.members.learnAll(members);
+    this.logger.info(`stored the snapshot at index ${snapshot.index} sent by ${message.from}`);
+  }
+
+  private snapshotToSend(index: number): { stored: StoredSnapshot; members: MemberTable } | undefined {
+    const stored = this.snapshots.latest();
+    if (stored === undefined || stored.meta.index !== index) return undefined;
+    return { stored, members: this.members.toTable() };
+  }
+
+  /** Replaces the database with the stored snapshot at `metadata.index` (sent by the leader). */
+  private async installSnapshot(metadata: SnapshotMetadata): Promise<void> {
+    const stored = this.snapshots.list().find((candidate) => candidate.meta.index === metadata.index);
+    if (stored === undefined) throw new Error(`the snapshot at index ${metadata.index} is not stored here`);
+    // Only the bootstrap snapshot at index 0 is empty, and a leader never needs to send that one.
+    if (stored.dataBytes === 0) throw new Error(`the snapshot at index ${metadata.index} holds no database`);
+    const image = await stored.readAll();
+    await this.reads.exclusive(() => {
+      this.database.restore(image);
+      this.databaseIndex = metadata.index;
+    });
+    this.storage.setSnapshot(metadata);
+    this.latestSnapshot = metadata;
+    this.counters.restores++;
+    this.logger.info(`database replaced by the leader's snapshot at index ${metadata.index}`);
   }
 
   /**
@@ -184,7 +459,7 @@ export class DustNode {
         const term = this.raw.termAt(index);
         if (term === undefined) throw new Error(`no term known for applied index ${index}`);
         const metadata: SnapshotMetadata = { index, term, confState: this.raw.status().configuration };
-        const meta = { index, term, metadata: encodeConfState(metadata.confState) };
+        const meta = { index, term, metadata: describeSnapshot(metadata.confState, this.members.toTable()) };
         // The image is made durable before the database changes. Should the restore then fail, the
         // snapshot is written again from the database as it still is, so the two never disagree.
         await this.snapshots.save(meta, image);
@@ -231,7 +506,11 @@ export class DustNode {
         confState: captured.confState,
       };
       await this.snapshots.save(
-        { index: metadata.index, term: metadata.term, metadata: encodeConfState(metadata.confState) },
+        {
+          index: metadata.index,
+          term: metadata.term,
+          metadata: describeSnapshot(metadata.confState, this.members.toTable()),
+        },
         image,
       );
       this.storage.setSnapshot(metadata);
@@ -262,6 +541,7 @@ export class DustNode {
     if (this.closed) return;
     this.closed = true;
     await this.loop.stop();
+    await this.network.close();
     await this.reads.close();
     this.database.close();
     await this.log.close();
@@ -278,6 +558,13 @@ export class DustNode {
       throw new Error(`entry ${entry.index} applied after entry ${this.databaseIndex}: log order broken`);
     }
     this.databaseIndex = entry.index;
+    if (entry.type === 'confChange') {
+      const { change } = decodeConfChangeEntry(entry.data);
+      if (change.kind === 'removeNode' && change.node === this.config.nodeId) {
+        this.logger.warn('this node was removed from the cluster');
+      }
+      return undefined;
+    }
     if (entry.type !== 'normal') return undefined;
     // A committed entry that cannot be decoded means a corrupt or foreign log: continuing would let this
     // node's database silently differ from the others', so it is fatal.
@@ -302,15 +589,21 @@ export class DustNode {
   }
 
   /**
-   * The snapshot to start from. A new node records its bootstrap configuration (itself as the only voter)
-   * as an empty snapshot at index 0, so that every later start finds the configuration on disk.
+   * The snapshot to start from. A new node records its bootstrap configuration as an empty snapshot at
+   * index 0, so that every later start finds the configuration on disk: itself as the only voter when it
+   * founds a cluster, no member at all when it joins one (the leader's log then tells it everything).
    */
   private static async latestSnapshot(
     config: NodeConfig,
     log: DurableLog,
     snapshots: SnapshotStore,
     logger: Logger,
-  ): Promise<{ metadata: SnapshotMetadata; stored: StoredSnapshot | undefined }> {
+    start: { readonly self: MemberAddresses; readonly founder: boolean },
+  ): Promise<{
+    metadata: SnapshotMetadata;
+    stored: StoredSnapshot | undefined;
+    members: ReadonlyMap<string, MemberAddresses>;
+  }> {
     let stored = snapshots.latest();
     if (stored === undefined) {
       if (log.lastIndex() > 0 || log.hardState().term > 0) {
@@ -319,12 +612,22 @@ export class DustNode {
             'the data directory is incomplete (restore it from a backup, or start with an empty directory)',
         );
       }
-      const bootstrap: ConfState = { voters: [config.nodeId], learners: [] };
+      const bootstrap: ConfState = start.founder
+        ? { voters: [config.nodeId], learners: [] }
+        : { voters: [], learners: [] };
       stored = await snapshots.save(
-        { index: 0, term: 0, metadata: encodeConfState(bootstrap) },
+        {
+          index: 0,
+          term: 0,
+          metadata: describeSnapshot(bootstrap, start.founder ? { [config.nodeId]: start.self } : {}),
+        },
         new Uint8Array(),
       );
-      logger.info(`new cluster: this node (${config.nodeId}) is its only voter`);
+      logger.info(
+        start.founder
+          ? `new cluster: this node (${config.nodeId}) is its only voter`
+          : `new node (${config.nodeId}): waiting to be added to a cluster`,
+      );
     }
     const metadata: SnapshotMetadata = {
       index: stored.meta.index,
@@ -337,7 +640,7 @@ export class DustNode {
           `${metadata.index}: entries in between are missing`,
       );
     }
-    return { metadata, stored };
+    return { metadata, stored, members: membersOfSnapshot(stored.meta.metadata) };
   }
 
   private static async openDatabase(

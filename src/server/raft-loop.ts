@@ -6,11 +6,16 @@
 import type { DurableLog, HardState } from '../log/index.js';
 import { toLogEntry, type DiskRaftStorage } from '../log/raft-storage.js';
 import {
+  type ConfChange,
+  ConfChangeRejectedError,
   type Entry,
+  type LogPosition,
   type Message,
   NotLeaderError as RaftNotLeaderError,
+  ProposalDroppedError,
   type RawNode,
   type Ready,
+  type SnapshotMetadata,
   type SoftState,
 } from '../raft/index.js';
 import type { Logger } from './logger.js';
@@ -30,6 +35,13 @@ export interface RaftLoopOptions {
   /** Delivers messages to other nodes; a single node has none to send to. */
   readonly send?: (messages: readonly Message[]) => void;
   readonly onSoftState?: (state: SoftState) => void;
+  /** Entries about to be appended to this node's log (configuration entries carry member addresses). */
+  readonly onAppend?: (entries: readonly Entry[]) => void;
+  /**
+   * Replaces the state machine with the snapshot the leader sent, already stored and now recorded in
+   * the log; entries after it are applied next.
+   */
+  readonly installSnapshot?: (metadata: SnapshotMetadata) => Promise<void>;
 }
 
 /** The leader is not this node; `leaderId` is empty when no leader is known. */
@@ -51,6 +63,11 @@ export class LeadershipLostError extends Error {
   constructor() {
     super('leadership lost while committing log');
   }
+}
+
+/** The core refused the proposal for now (too much uncommitted, a membership change pending, ...). */
+export class ProposalRefusedError extends Error {
+  override readonly name = 'ProposalRefusedError';
 }
 
 /** The loop has stopped (the node is shutting down, or its log failed). */
@@ -126,12 +143,44 @@ export class RaftLoop {
 
   /** Appends `data` to the log; resolves once it is committed and applied, with what applying returned. */
   propose(data: Uint8Array): Promise<{ index: number; result: unknown }> {
+    return this.proposeWith(() => this.raw.propose(data));
+  }
+
+  /** Proposes a membership change; resolves once its entry is committed and applied. */
+  proposeConfChange(change: ConfChange): Promise<{ index: number; result: unknown }> {
+    return this.proposeWith(() => this.raw.proposeConfChange(change));
+  }
+
+  /** Hands leadership to `to` (a voter); the transfer is abandoned by the core if it takes too long. */
+  transferLeadership(to: string): void {
+    this.raw.transferLeadership(to);
+    this.schedule();
+  }
+
+  /** Steps a message from a peer into the core. Malformed or misdirected messages are dropped by it. */
+  step(message: Message): void {
+    if (this.stopped !== undefined) return;
+    this.raw.step(message);
+    this.schedule();
+  }
+
+  /** Tells the core about the network (an unreachable peer, a snapshot's outcome) and runs the loop. */
+  notify(report: (raw: RawNode) => void): void {
+    if (this.stopped !== undefined) return;
+    report(this.raw);
+    this.schedule();
+  }
+
+  private proposeWith(makeProposal: () => LogPosition): Promise<{ index: number; result: unknown }> {
     if (this.stopped !== undefined) return Promise.reject(this.stopped);
-    let position;
+    let position: LogPosition;
     try {
-      position = this.raw.propose(data);
+      position = makeProposal();
     } catch (error) {
       if (error instanceof RaftNotLeaderError) return Promise.reject(new NotLeaderError(error.leaderId));
+      if (error instanceof ProposalDroppedError || error instanceof ConfChangeRejectedError) {
+        return Promise.reject(new ProposalRefusedError(error.message));
+      }
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     this.schedule();
@@ -233,6 +282,11 @@ export class RaftLoop {
     if (ready.softState !== undefined) this.onSoftState(ready.softState);
     if (ready.messages.length > 0) this.options.send?.(ready.messages);
     await this.persist(ready);
+    if (ready.snapshot !== undefined) {
+      await this.options.installSnapshot?.(ready.snapshot);
+      this.appliedIndex = Math.max(this.appliedIndex, ready.snapshot.index);
+      this.releaseAppliedWaiters(this.appliedIndex);
+    }
     if (ready.persistedMessages.length > 0) this.options.send?.(ready.persistedMessages);
     if (ready.committedEntries.length > 0) {
       const results = await this.applyEntries(ready.committedEntries);
@@ -250,6 +304,7 @@ export class RaftLoop {
 
   private async persist(ready: Ready): Promise<void> {
     const hardState = ready.hardState;
+    if (ready.entries.length > 0) this.options.onAppend?.(ready.entries);
     const entries = ready.entries.map(toLogEntry);
     // Term and vote must be durable before any message that depends on them; a commit index need not be
     // (it is recomputed after a restart), so a change of commit alone is written with the next sync.
@@ -266,6 +321,9 @@ export class RaftLoop {
     const toWrite = hardState ?? this.deferredHardState;
     this.deferredHardState = undefined;
     await this.log.persist({
+      ...(ready.snapshot !== undefined
+        ? { snapshot: { index: ready.snapshot.index, term: ready.snapshot.term } }
+        : {}),
       ...(entries.length > 0 ? { entries } : {}),
       ...(toWrite !== undefined ? { hardState: toWrite } : {}),
     });
@@ -283,11 +341,14 @@ export class RaftLoop {
       if (waiter.term === entry.term) waiter.resolve({ index: entry.index, result });
       else waiter.reject(new LeadershipLostError());
     }
-    if (this.appliedWaiters.length > 0) {
-      const ready = this.appliedWaiters.filter((w) => w.index <= entry.index);
-      this.appliedWaiters = this.appliedWaiters.filter((w) => w.index > entry.index);
-      for (const waiter of ready) waiter.resolve();
-    }
+    this.releaseAppliedWaiters(entry.index);
+  }
+
+  private releaseAppliedWaiters(applied: number): void {
+    if (this.appliedWaiters.length === 0) return;
+    const ready = this.appliedWaiters.filter((w) => w.index <= applied);
+    this.appliedWaiters = this.appliedWaiters.filter((w) => w.index > applied);
+    for (const waiter of ready) waiter.resolve();
   }
 
   private onSoftState(state: SoftState): void {

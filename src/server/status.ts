@@ -5,12 +5,11 @@ import {
   type ClusterMember,
   type JsonValue,
   type MemberProbe,
-  type MembershipStore,
+  type ProbeOptions,
   type StatusProvider,
-  StoreError,
   StoreNotOpenError,
 } from '../http/store.js';
-import { formatHostPort } from './config.js';
+import { clusterMethods, type NodeMeta } from '../cluster/service.js';
 import type { DustNode } from './node.js';
 
 const roleNames = {
@@ -42,7 +41,7 @@ export class NodeStatus implements StatusProvider {
       open: true,
       ready: node.isReady(),
       node_id: config.nodeId,
-      addr: formatHostPort(config.raftAdvertisedAddr),
+      addr: node.self.raftAddress,
       leader,
       dir: config.dataDir,
       apply_timeout: formatGoDuration(BigInt(Math.round(config.applyTimeoutMs * 1e6))),
@@ -139,16 +138,31 @@ export class NodeStatus implements StatusProvider {
     return (await this.members()).find((member) => member.id === leaderId);
   }
 
-  probe(member: ClusterMember): Promise<MemberProbe> {
+  async probe(member: ClusterMember, options: ProbeOptions): Promise<MemberProbe> {
     const node = this.requireNode();
     if (member.id === node.config.nodeId) {
-      return Promise.resolve({
-        reachable: true,
-        apiUrl: `http://${formatHostPort(node.config.httpAdvertisedAddr)}`,
-        version: this.version,
-      });
+      return { reachable: true, apiUrl: node.self.apiUrl, version: this.version };
     }
-    return Promise.resolve({ reachable: false, error: 'node-to-node communication is not built yet' });
+    const addresses = node.addressesOf(member.id);
+    if (addresses === undefined) return { reachable: false, error: `no address known for node ${member.id}` };
+    const address = node.network.dialAddress(member.id, addresses);
+    let lastError = '';
+    for (let attempt = 0; attempt <= options.retries; attempt++) {
+      try {
+        const meta = (await node.network.rpcClient.call(address, clusterMethods.meta, null, {
+          timeoutMs: Math.max(1, options.timeoutMs),
+          signal: options.signal,
+        })) as Partial<NodeMeta> | null;
+        return {
+          reachable: true,
+          apiUrl: typeof meta?.apiUrl === 'string' ? meta.apiUrl : addresses.apiUrl,
+          version: typeof meta?.version === 'string' ? meta.version : '',
+        };
+      } catch (error) {
+        lastError = error instanceof Error ? error.message : String(error);
+      }
+    }
+    return { reachable: false, error: lastError };
   }
 
   isReady(): boolean {
@@ -166,21 +180,8 @@ export class NodeStatus implements StatusProvider {
     return node;
   }
 
-  /** The Raft address of a member; a single node knows only its own. */
+  /** The advertised Raft address of a member, or its id when none is known. */
   private addressOf(id: string): string {
-    const node = this.node();
-    if (node !== undefined && id === node.config.nodeId)
-      return formatHostPort(node.config.raftAdvertisedAddr);
-    return id;
+    return this.node()?.addressesOf(id)?.raftAddress ?? id;
   }
 }
-
-/** Membership changes need other nodes, which arrive with clustering. */
-export const singleNodeMembership: MembershipStore = {
-  remove: () =>
-    Promise.reject(new StoreError('failed', 'removing nodes is not supported yet: this node runs alone')),
-  stepdown: () =>
-    Promise.reject(
-      new StoreError('failed', 'leadership transfer is not supported yet: this node runs alone'),
-    ),
-};

@@ -79,10 +79,10 @@ describe('command line in rqlited syntax', () => {
 
   it('reports flags whose feature is not built yet, only when given', () => {
     assert.deepEqual(config('d').notSupportedYet, []);
-    const reported = config('-join', 'localhost:4002', '-auth', 'a.json', 'd').notSupportedYet.map(
+    const reported = config('-bootstrap-expect', '3', '-auth', 'a.json', 'd').notSupportedYet.map(
       (f) => f.flag,
     );
-    assert.deepEqual(reported.sort(), ['auth', 'join']);
+    assert.deepEqual(reported.sort(), ['auth', 'bootstrap-expect']);
   });
 
   it('accepts the old -raft-timeout spelling', () => {
