@@ -25,8 +25,10 @@ export function encodeStatementsResponse(response: StatementsResponse): Uint8Arr
 
 export function decodeStatementsResponse(bytes: unknown): StatementsResponse {
   if (!(bytes instanceof Uint8Array)) throw new ForwardFormatError('a forwarded answer is not binary');
-  const value = decode(bytes, { useBigInt64: true }) as { results?: unknown; raftIndex?: unknown };
-  if (!Array.isArray(value.results)) throw new ForwardFormatError('a forwarded answer has no results');
+  const value = decode(bytes, { useBigInt64: true }) as { results?: unknown; raftIndex?: unknown } | null;
+  if (value === null || typeof value !== 'object' || !Array.isArray(value.results)) {
+    throw new ForwardFormatError('a forwarded answer has no results');
+  }
   const results = value.results as StatementResult[];
   return typeof value.raftIndex === 'number' ? { results, raftIndex: value.raftIndex } : { results };
 }
