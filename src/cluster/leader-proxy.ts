@@ -77,6 +77,14 @@ export class RpcLeaderProxy implements LeaderProxy {
     );
   }
 
+  load(
+    image: Uint8Array,
+    leader: LeaderHint,
+    forward: ForwardOptions,
+  ): Promise<Forwarded<StatementsResponse>> {
+    return this.callForResults(clusterMethods.load, { image }, leader, forward);
+  }
+
   async remove(nodeId: string, leader: LeaderHint, forward: ForwardOptions): Promise<Forwarded<void>> {
     const servedBy = await this.call(clusterMethods.remove, { id: nodeId }, leader, forward);
     return { value: undefined, servedBy: servedBy.address };

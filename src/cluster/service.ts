@@ -3,7 +3,7 @@
 // passes on to the leader so that a new node may name any member in -join.
 import { decodeCommand } from '../command/codec.js';
 import type { StatementsCommand } from '../command/types.js';
-import { type DataStore, LeaderNotFoundError, StoreError } from '../http/store.js';
+import { type DataStore, LeaderNotFoundError, type StatementsResponse, StoreError } from '../http/store.js';
 import type { RpcCallContext, RpcClient, RpcServer } from '../transport/index.js';
 import { encodeStatementsResponse, ForwardFormatError, fromWireReadOptions } from './forward-codec.js';
 import type { MemberAddresses, MemberTable } from './members.js';
@@ -16,6 +16,7 @@ export const clusterMethods = {
   query: 'cluster.query',
   request: 'cluster.request',
   remove: 'cluster.remove',
+  load: 'cluster.load',
   stepdown: 'cluster.stepdown',
 } as const;
 
@@ -47,6 +48,8 @@ export interface ClusterNode {
   memberTable(): MemberTable;
   addMember(id: string, addresses: MemberAddresses, voter: boolean): Promise<void>;
   removeMember(id: string): Promise<void>;
+  /** Loads a SQLite file through the log (this node must lead). */
+  load(image: Uint8Array, signal: AbortSignal): Promise<StatementsResponse>;
   stepdown(targetId: string | undefined, wait: boolean, timeoutMs: number): Promise<void>;
 }
 
@@ -111,6 +114,11 @@ export class ClusterService {
         return encodeStatementsResponse(response);
       });
     }
+    server.handle(clusterMethods.load, async (payload, context: RpcCallContext) => {
+      const image = field(payload, 'image');
+      if (!(image instanceof Uint8Array)) throw new ForwardFormatError('image is not binary');
+      return encodeStatementsResponse(await this.node.load(image, context.signal));
+    });
     server.handle(clusterMethods.remove, async (payload) => {
       this.requireLeader();
       await this.node.removeMember(text(payload, 'id'));

@@ -22,18 +22,7 @@ import {
   type BackupStore,
   type StatementsResponse,
 } from './store.js';
-
-/** This node is not the leader, and these endpoints cannot be forwarded to it yet. */
-class ForwardingUnsupportedError extends StoreError {
-  override readonly name = 'ForwardingUnsupportedError';
-  constructor(what: string) {
-    super(
-      'failed',
-      `this node is not the leader, and ${what} is not forwarded to the leader yet: send the request ` +
-        'to the leader, or add redirect to be sent there',
-    );
-  }
-}
+import { relayGetToLeader } from './relay.js';
 
 export async function handleBackup(exchange: Exchange): Promise<void> {
   const { response, params, context } = exchange;
@@ -65,7 +54,13 @@ export async function handleBackup(exchange: Exchange): Promise<void> {
       exchange,
       'backup',
       () => store.backup(options),
-      () => Promise.reject(new ForwardingUnsupportedError('a backup')),
+      (leader, forward) => {
+        // This node compresses what it relays, so the leader is asked for the plain bytes.
+        const query = new URLSearchParams(exchange.rawQuery);
+        query.delete('compress');
+        const queryText = query.size === 0 ? '' : `?${query.toString()}`;
+        return relayGetToLeader(leader, `${exchange.path}${queryText}`, forward);
+      },
     );
   } catch (error) {
     if (error instanceof BackupError) return answerBackupError(exchange, error);
@@ -129,7 +124,7 @@ async function loadDatabase(exchange: Exchange, store: BackupStore, image: Uint8
       exchange,
       'load',
       () => store.load(image, { dbTimeoutMs: 0, signal: exchange.signal }),
-      () => Promise.reject(new ForwardingUnsupportedError('a load of a SQLite file')),
+      (leader, forward) => exchange.context.proxy.load(image, leader, forward),
     );
   } catch (error) {
     if (error instanceof BackupError) return answerBackupError(exchange, error);
@@ -137,8 +132,6 @@ async function loadDatabase(exchange: Exchange, store: BackupStore, image: Uint8
   }
   if (outcome.kind === 'answered') return;
   if (outcome.kind === 'failed') {
-    if (outcome.error instanceof ForwardingUnsupportedError)
-      return exchange.response.error(503, outcome.error.message);
     return sendResults(exchange, { results: [] }, undefined, outcome.error.message);
   }
   sendResults(exchange, outcome.value, outcome.servedBy);
@@ -306,7 +299,6 @@ function answerBackupError(exchange: Exchange, error: BackupError): void {
 
 /** The status for a store failure on these endpoints: unavailable states are 503, the rest `otherwise`. */
 function storeErrorStatus(error: StoreError, otherwise: number): number {
-  if (error instanceof ForwardingUnsupportedError) return 503;
   switch (error.code) {
     case 'not_leader':
     case 'leader_not_found':

@@ -234,6 +234,12 @@ export interface LeaderProxy {
     leader: LeaderHint,
     forward: ForwardOptions,
   ): Promise<Forwarded<StatementsResponse>>;
+  /** Loads a SQLite file on the leader (POST /db/load with a database image). */
+  load(
+    image: Uint8Array,
+    leader: LeaderHint,
+    forward: ForwardOptions,
+  ): Promise<Forwarded<StatementsResponse>>;
   remove(nodeId: string, leader: LeaderHint, forward: ForwardOptions): Promise<Forwarded<void>>;
   stepdown(
     request: { readonly wait: boolean; readonly targetId: string | undefined },
@@ -360,6 +366,7 @@ export const noLeaderElsewhere: LeaderProxy = {
   execute: () => Promise.reject(new LeaderNotFoundError()),
   query: () => Promise.reject(new LeaderNotFoundError()),
   request: () => Promise.reject(new LeaderNotFoundError()),
+  load: () => Promise.reject(new LeaderNotFoundError()),
   remove: () => Promise.reject(new LeaderNotFoundError()),
   stepdown: () => Promise.reject(new LeaderNotFoundError()),
 };

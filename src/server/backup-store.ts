@@ -18,6 +18,7 @@ import {
   type BackupOptions,
   type BackupStore,
   type BackupStream,
+  type LeaderHint,
   LeaderNotFoundError,
   NotLeaderError,
   NotReadyError,
@@ -50,7 +51,7 @@ export interface BackupStoreOptions {
   /** Backups and boots in progress at once; more are refused as `busy`. Each holds a database copy. */
   readonly transfersMax: number;
   /** Where the leader's HTTP API is, for `redirect`; undefined when unknown. */
-  readonly leaderApiUrl: (leaderId: string) => string | undefined;
+  readonly leaderHint: (leaderId: string) => LeaderHint;
 }
 
 const readChunkBytes = 1024 * 1024;
@@ -205,8 +206,7 @@ export class NodeBackupStore implements BackupStore {
   private translateLoopError(error: unknown): unknown {
     if (error instanceof LoopNotLeaderError) {
       if (error.leaderId === '') return new LeaderNotFoundError();
-      const apiUrl = this.options.leaderApiUrl(error.leaderId);
-      return new NotLeaderError(apiUrl === undefined ? {} : { apiUrl });
+      return new NotLeaderError(this.options.leaderHint(error.leaderId));
     }
     if (error instanceof LoopTimeoutError) return new StoreTimeoutError(error.message);
     if (error instanceof LeadershipLostError)
@@ -223,8 +223,7 @@ export class NodeBackupStore implements BackupStore {
     const soft = this.node.loop.softState();
     if (soft.role === 'leader') return;
     if (soft.leaderId === '') throw new LeaderNotFoundError();
-    const apiUrl = this.options.leaderApiUrl(soft.leaderId);
-    throw new NotLeaderError(apiUrl === undefined ? {} : { apiUrl });
+    throw new NotLeaderError(this.options.leaderHint(soft.leaderId));
   }
 }
 

@@ -4,6 +4,7 @@
 // it or answer 301.
 import type { ClusterNode, NodeMeta } from '../cluster/service.js';
 import {
+  type BackupStore,
   type DataStore,
   type LeaderHint,
   LeaderNotFoundError,
@@ -60,9 +61,15 @@ export function membershipOf(node: DustNode): MembershipStore {
   };
 }
 
-export function clusterNodeOf(node: DustNode, store: DataStore, version: string): ClusterNode {
+export function clusterNodeOf(
+  node: DustNode,
+  store: DataStore,
+  backup: BackupStore,
+  version: string,
+): ClusterNode {
   return {
     store,
+    load: (image, signal) => backup.load(image, { dbTimeoutMs: 0, signal }),
     meta: (): NodeMeta => ({
       id: node.config.nodeId,
       raftAddress: node.self.raftAddress,

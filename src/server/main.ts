@@ -74,26 +74,26 @@ async function main(): Promise<void> {
   logger.child('cluster').info(`listening for other nodes on ${node.network.boundAddress()}`);
 
   const httpLogger = logger.child('http');
-  const leaderApiUrl = (leaderId: string): string | undefined => leaderHintOf(node, leaderId).apiUrl;
   const store = new ReplicatedDataStore(node.loop, localDatabase(node), {
     isReady: () => node.isReady(),
     leaderHint: (leaderId) => leaderHintOf(node, leaderId),
     leaderContactAgeMs: () => node.leaderContactAgeMs(),
   });
-  new ClusterService(clusterNodeOf(node, store, dustVersion()), node.network.rpcClient).register(
+  const backup = new NodeBackupStore(node, {
+    workDirectory: path.join(config.dataDir, backupWorkDirectoryName),
+    transfersMax: backupTransfersMax,
+    leaderHint: (leaderId) => leaderHintOf(node, leaderId),
+  });
+  new ClusterService(clusterNodeOf(node, store, backup, dustVersion()), node.network.rpcClient).register(
     node.network.rpcServer,
   );
   const api = createApiServer(
     {
       store,
+      backup,
       status: new NodeStatus(() => node, dustVersion()),
       membership: membershipOf(node),
       proxy: new RpcLeaderProxy(node.network.rpcClient),
-      backup: new NodeBackupStore(node, {
-        workDirectory: path.join(config.dataDir, backupWorkDirectoryName),
-        transfersMax: backupTransfersMax,
-        leaderApiUrl,
-      }),
       onInternalError: (error, request) =>
         httpLogger.error(
           `${request.method} ${request.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,

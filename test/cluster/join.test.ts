@@ -40,6 +40,7 @@ async function pretendMember(options: {
       return Promise.resolve();
     },
     removeMember: () => Promise.resolve(),
+    load: () => Promise.reject(new Error('not used here')),
     stepdown: () => Promise.resolve(),
   };
   new ClusterService(node, client).register(server);

@@ -1,6 +1,8 @@
 // /db/backup, /db/load, /boot and /snapshot over a BackupStore that records what it is asked: formats,
 // streaming, compression, the split of SQL text into one all-or-nothing command, error statuses, limits.
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
@@ -164,9 +166,33 @@ void describe('backup, load, boot and snapshot endpoints', () => {
     const redirected = await send(port, 'GET', '/db/backup?fmt=sql&redirect');
     assert.equal(redirected.status, 301);
     assert.equal(redirected.header('location'), 'http://10.0.0.9:4001/db/backup?fmt=sql&redirect');
-    const notForwarded = await send(port, 'GET', '/db/backup');
-    assert.equal(notForwarded.status, 503);
-    assert.match(notForwarded.text(), /not forwarded to the leader yet/);
+
+    // Without redirect the backup is fetched from the leader's API and relayed, without `compress`
+    // (this node compresses what it relays).
+    const asked: string[] = [];
+    let leaderStatus = 200;
+    const leader = http.createServer((request, response) => {
+      asked.push(request.url ?? '');
+      response.statusCode = leaderStatus;
+      response.end(leaderStatus === 200 ? 'the leader’s bytes' : 'leader failure');
+    });
+    await new Promise<void>((resolve) => leader.listen(0, '127.0.0.1', resolve));
+    try {
+      const leaderUrl = `http://127.0.0.1:${(leader.address() as AddressInfo).port}`;
+      backup.backupAnswer = () => Promise.reject(new NotLeaderError({ apiUrl: leaderUrl }));
+      const relayed = await send(port, 'GET', '/db/backup?fmt=sql&compress');
+      assert.equal(relayed.status, 200);
+      assert.equal(gunzipSync(relayed.body).toString(), 'the leader’s bytes');
+      assert.deepEqual(asked, ['/db/backup?fmt=sql']);
+      leaderStatus = 500;
+      const failed = await send(port, 'GET', '/db/backup');
+      assert.equal(failed.status, 500);
+      assert.match(failed.text(), /answered 500: leader failure/);
+    } finally {
+      await new Promise<void>((resolve) => leader.close(() => resolve()));
+    }
+    backup.backupAnswer = () => Promise.reject(new NotLeaderError({}));
+    assert.equal((await send(port, 'GET', '/db/backup')).status, 503, 'no leader address known');
 
     backup.backupAnswer = () => Promise.reject(new BackupError('busy', 'too many backups'));
     assert.equal((await send(port, 'GET', '/db/backup')).status, 503);

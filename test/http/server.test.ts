@@ -198,6 +198,7 @@ void describe('store failures become rqlite answers', () => {
       return Promise.resolve({ value: undefined, servedBy: '10.0.0.2:4002' });
     },
     stepdown: (...args) => noLeaderElsewhere.stepdown(...args),
+    load: (...args) => noLeaderElsewhere.load(...args),
   };
 
   before(async () => {
