@@ -44,6 +44,8 @@ export interface NodeRole {
   leaderHint(leaderId: string): LeaderHint;
   /** Milliseconds since this node last heard from its leader (0 on the leader; Infinity with none). */
   leaderContactAgeMs(): number;
+  /** Whether this node votes (`auto` reads are `weak` on voters and `none` on read replicas). */
+  isVoter(): boolean;
 }
 
 export class ReplicatedDataStore implements DataStore {
@@ -59,7 +61,7 @@ export class ReplicatedDataStore implements DataStore {
 
   async query(statements: readonly Statement[], options: ReadOptions): Promise<StatementsResponse> {
     if (!this.role.isReady()) throw new NotReadyError();
-    const level = options.level === 'auto' ? 'weak' : options.level;
+    const level = options.level === 'auto' ? (this.role.isVoter() ? 'weak' : 'none') : options.level;
     switch (level) {
       case 'strong':
         return this.throughLog({

@@ -78,6 +78,7 @@ async function main(): Promise<void> {
     isReady: () => node.isReady(),
     leaderHint: (leaderId) => leaderHintOf(node, leaderId),
     leaderContactAgeMs: () => node.leaderContactAgeMs(),
+    isVoter: () => node.raw.status().configuration.voters.includes(config.nodeId),
   });
   const backup = new NodeBackupStore(node, {
     workDirectory: path.join(config.dataDir, backupWorkDirectoryName),
