@@ -23,6 +23,11 @@ export interface NodeConfig {
   readonly logLevel: RaftLogLevel;
   readonly snapshotThresholdEntries: number;
   readonly snapshotIntervalMs: number;
+  /**
+   * Entries kept in the log behind a threshold snapshot, as rqlite keeps its trailing logs: a follower a
+   * little behind then catches up from the log instead of receiving the whole database.
+   */
+  readonly trailingLogEntries: number;
   readonly applyTimeoutMs: number;
   readonly httpBodyBytesMax: number;
   readonly statementsPerRequestMax: number;
@@ -114,6 +119,7 @@ export function buildConfig(commandLine: ParsedCommandLine): NodeConfig {
     logLevel: logLevel as RaftLogLevel,
     snapshotThresholdEntries: atLeast(values, 'raft-snap', 1),
     snapshotIntervalMs: positiveDuration(values, 'raft-snap-int'),
+    trailingLogEntries: Math.min(10_240, atLeast(values, 'raft-snap', 1)),
     applyTimeoutMs: positiveDuration(values, 'raft-apply-timeout'),
     httpBodyBytesMax: atLeast(values, 'http-body-max', 1024),
     statementsPerRequestMax: atLeast(values, 'statements-max', 1),

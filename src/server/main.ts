@@ -126,7 +126,7 @@ async function main(): Promise<void> {
 
   const snapshotTimer = setInterval(() => {
     if (node.loop.applied - node.lastSnapshot.index < config.snapshotThresholdEntries) return;
-    node.snapshot().catch((error: unknown) => {
+    node.snapshot({ trailingEntries: config.trailingLogEntries }).catch((error: unknown) => {
       logger.error(`snapshot failed: ${error instanceof Error ? error.message : String(error)}`);
     });
   }, config.snapshotIntervalMs);

@@ -49,7 +49,7 @@ export class NodeStatus implements StatusProvider {
       heartbeat_timeout: '100ms',
       snapshot_threshold: config.snapshotThresholdEntries,
       snapshot_interval: formatGoDuration(BigInt(Math.round(config.snapshotIntervalMs * 1e6))),
-      trailing_logs: 0,
+      trailing_logs: config.trailingLogEntries,
       fsm_index: node.loop.applied,
       fsm_term: node.raw.termAt(node.loop.applied) ?? 0,
       db_applied_index: node.loop.applied,
