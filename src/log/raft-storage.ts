@@ -96,4 +96,24 @@ export class DiskRaftStorage implements Storage {
   setSnapshot(metadata: SnapshotMetadata): void {
     this.latestSnapshot = metadata;
   }
+
+  /**
+   * The entries of a Ready in the log's form, without any the log has already compacted: a snapshot
+   * holds those, and the log refuses to rewrite them.
+   */
+  appendable(entries: readonly Entry[]): LogEntry[] {
+    const compactedThrough = this.log.firstIndex() - 1;
+    return entries.filter((entry) => entry.index > compactedThrough).map(toLogEntry);
+  }
+
+  /** Drops log entries up to `index`, which must not pass the latest snapshot: nothing else holds them. */
+  async compact(index: number): Promise<void> {
+    if (index > this.latestSnapshot.index) {
+      throw new RangeError(
+        `cannot compact the log through ${index}: the latest snapshot ends at ${this.latestSnapshot.index}`,
+      );
+    }
+    const term = this.term(index);
+    await this.log.compact(index, term);
+  }
 }

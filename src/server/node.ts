@@ -515,10 +515,7 @@ export class DustNode {
       );
       this.storage.setSnapshot(metadata);
       // The log keeps its entries after the compaction point it already has, however many are asked.
-      const compactThrough = Math.max(this.log.firstIndex() - 1, metadata.index - trailingEntries);
-      const compactTerm = this.log.term(compactThrough);
-      if (compactTerm === undefined) throw new Error(`no term known for log index ${compactThrough}`);
-      await this.log.compact(compactThrough, compactTerm);
+      await this.storage.compact(Math.max(this.log.firstIndex() - 1, metadata.index - trailingEntries));
       this.latestSnapshot = metadata;
       this.counters.snapshots++;
       this.logger.info(

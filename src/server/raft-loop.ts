@@ -4,7 +4,7 @@
 // that arrive while the log is being synced wait in the core and share the next write and fsync: that
 // is the group commit.
 import type { DurableLog, HardState } from '../log/index.js';
-import { toLogEntry, type DiskRaftStorage } from '../log/raft-storage.js';
+import type { DiskRaftStorage } from '../log/raft-storage.js';
 import {
   type ConfChange,
   ConfChangeRejectedError,
@@ -305,7 +305,7 @@ export class RaftLoop {
   private async persist(ready: Ready): Promise<void> {
     const hardState = ready.hardState;
     if (ready.entries.length > 0) this.options.onAppend?.(ready.entries);
-    const entries = ready.entries.map(toLogEntry);
+    const entries = this.storage.appendable(ready.entries);
     // Term and vote must be durable before any message that depends on them; a commit index need not be
     // (it is recomputed after a restart), so a change of commit alone is written with the next sync.
     const mustSync =
