@@ -142,8 +142,19 @@ export class RpcLeaderProxy implements LeaderProxy {
         return { answer, address };
       } catch (error) {
         if (error instanceof RpcRemoteError) throw fromRemote(error);
-        if (error instanceof RpcUnreachableError && !error.sent && attempt < forward.retries) continue;
-        if (error instanceof RpcUnreachableError) throw new LeaderNotFoundError();
+        if (error instanceof RpcUnreachableError && !error.sent) {
+          if (attempt < forward.retries) continue;
+          throw new LeaderNotFoundError();
+        }
+        // Once the request has left, the leader may have carried it out before the connection broke:
+        // the client must be told the outcome is unknown, never that it failed.
+        if (error instanceof RpcUnreachableError) {
+          throw new StoreError(
+            'failed',
+            `the connection to the leader at ${address} broke before it answered; the request may or may not have been carried out`,
+            { cause: error },
+          );
+        }
         if (error instanceof RpcTimeoutError) {
           throw new StoreTimeoutError(`the leader at ${address} did not answer in time: ${error.message}`);
         }
