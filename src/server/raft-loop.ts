@@ -3,6 +3,11 @@
 // durable, send what needed durability, apply, advance. Only one Ready is in hand at a time, so proposals
 // that arrive while the log is being synced wait in the core and share the next write and fsync: that
 // is the group commit.
+//
+// Applying is the one step that does not hold the loop: committed entries join an apply queue that runs
+// them in log order beside it. An apply may have to wait for SQLite (an in-memory database lets a commit
+// through only once its readers are done, and a read may run for seconds); if the loop waited too, it
+// would stop sending heartbeats and the followers would elect another leader.
 import type { DurableLog, HardState } from '../log/index.js';
 import type { DiskRaftStorage } from '../log/raft-storage.js';
 import {
@@ -105,6 +110,8 @@ export class RaftLoop {
   private markIdle: () => void = () => {};
   /** A commit index not yet written: commit-only changes need no fsync and ride on the next write. */
   private deferredHardState: HardState | undefined;
+  /** The apply queue: each batch of committed entries runs after the previous one. */
+  private applying: Promise<void> = Promise.resolve();
   private persistedHardState: HardState;
   private appliedIndex: number;
 
@@ -239,6 +246,7 @@ export class RaftLoop {
     // Let a proposal that is already in the core be written and applied before stopping.
     this.schedule();
     await this.idle;
+    await this.applying;
     if (this.deferredHardState !== undefined) {
       const hardState = this.deferredHardState;
       this.deferredHardState = undefined;
@@ -283,15 +291,14 @@ export class RaftLoop {
     if (ready.messages.length > 0) this.options.send?.(ready.messages);
     await this.persist(ready);
     if (ready.snapshot !== undefined) {
+      // The snapshot replaces the database: entries committed before it finish applying first.
+      await this.applying;
       await this.options.installSnapshot?.(ready.snapshot);
       this.appliedIndex = Math.max(this.appliedIndex, ready.snapshot.index);
       this.releaseAppliedWaiters(this.appliedIndex);
     }
     if (ready.persistedMessages.length > 0) this.options.send?.(ready.persistedMessages);
-    if (ready.committedEntries.length > 0) {
-      const results = await this.applyEntries(ready.committedEntries);
-      ready.committedEntries.forEach((entry, i) => this.settle(entry, results[i]));
-    }
+    if (ready.committedEntries.length > 0) this.enqueueApply(ready.committedEntries);
     for (const readState of ready.readStates) {
       const id = new TextDecoder().decode(readState.context);
       const waiter = this.reads.get(id);
@@ -300,6 +307,21 @@ export class RaftLoop {
       clearTimeout(waiter.timer);
       waiter.resolve(readState.index);
     }
+  }
+
+  private enqueueApply(entries: readonly Entry[]): void {
+    this.applying = this.applying
+      .then(async () => {
+        if (this.stopped !== undefined) return;
+        const results = await this.applyEntries(entries);
+        entries.forEach((entry, i) => this.settle(entry, results[i]));
+      })
+      .catch((error: unknown) => {
+        // An entry that cannot be applied leaves the database behind the log for good: stop serving.
+        const failure = error instanceof Error ? error : new Error(String(error));
+        this.options.logger.error(`applying committed entries failed: ${failure.message}`);
+        this.fail(new LoopStoppedError(`the node stopped applying committed entries: ${failure.message}`));
+      });
   }
 
   private async persist(ready: Ready): Promise<void> {
