@@ -2,9 +2,12 @@
 // against the baselines measured in this same run). Progress goes to stderr, figures and notes to stdout.
 // Exit status: 0 when every group ran and every request succeeded, 1 otherwise, 2 for a bad command line.
 //
-//   npm run bench -- [--only single|log|raft] [--duration SECONDS] [--quick]
+//   npm run bench -- [--only single|log|raft|cluster] [--duration SECONDS] [--quick]
+//                    [--cluster-subject dustd-disk|dustd-memory|rqlited]
 import os from 'node:os';
 
+import { benchCluster } from './cluster.js';
+import type { ClusterSettings } from './cluster-settings.js';
 import { benchLogGroup, benchRaftGroup, raftCoreAvailable } from './external-groups.js';
 import { formatFigure, type Figure } from './figures.js';
 import {
@@ -28,6 +31,22 @@ function singleSettings(options: BenchOptions): SingleSettings {
     batchRows: 10_000,
     batchRepeats: options.quick ? 1 : 5,
     includeRqlited: !options.quick,
+  };
+}
+
+const megabyte = 1024 * 1024;
+
+/** A quick cluster run only proves the group works: a small database, one short round of each load. */
+function clusterSettings(options: BenchOptions): ClusterSettings {
+  return {
+    durationMs: options.durationSeconds * 1000,
+    rounds: options.quick ? 1 : 3,
+    warmupMs: options.quick ? 100 : 300,
+    batchRows: 10_000,
+    batchRepeats: options.quick ? 1 : 5,
+    fillBytes: (options.quick ? 4 : 100) * megabyte,
+    formationTimeoutMs: 30_000,
+    subject: options.clusterSubject,
   };
 }
 
@@ -78,6 +97,8 @@ async function runGroup(group: GroupName, options: BenchOptions): Promise<GroupR
       }
       progress('raft: proposals committed by the Raft core in a simulated 3-node cluster');
       return { figures: await benchRaftGroup(), failures: 0, notes: [] };
+    case 'cluster':
+      return benchCluster(clusterSettings(options), progress);
   }
 }
 

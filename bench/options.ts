@@ -1,16 +1,20 @@
 // The benchmark's command line: which groups to run and for how long.
 //
-//   node dist/bench/main.js [--only single|log|raft[,...]] [--duration SECONDS] [--quick]
+//   node dist/bench/main.js [--only single|log|raft|cluster[,...]] [--duration SECONDS] [--quick]
+//                           [--cluster-subject dustd-disk|dustd-memory|rqlited]
+import { clusterSubjectKinds, type ClusterSubjectKind } from './cluster-settings.js';
 
-export const groupNames = ['single', 'log', 'raft'] as const;
+export const groupNames = ['single', 'log', 'raft', 'cluster'] as const;
 export type GroupName = (typeof groupNames)[number];
 
 export interface BenchOptions {
   readonly groups: readonly GroupName[];
   /** Measured seconds per figure for each subject (split into rounds that take turns). */
   readonly durationSeconds: number;
-  /** A smoke run of a few seconds: short loads, one round, one batch, no rqlited. */
+  /** A smoke run of a few seconds: short loads, one round, one batch, no rqlited, no cluster. */
   readonly quick: boolean;
+  /** What the cluster group compares with a three-node rqlited. */
+  readonly clusterSubject: ClusterSubjectKind;
   readonly help: boolean;
 }
 
@@ -27,11 +31,18 @@ export const defaultDurationSeconds = 6;
 export const quickDurationSeconds = 0.3;
 const durationSecondsMax = 600;
 
+/** The cluster group starts six servers and fills two databases: a smoke run leaves it out unless named. */
+export const quickGroupNames: readonly GroupName[] = groupNames.filter((group) => group !== 'cluster');
+
 export const usageText = `usage: npm run bench -- [--only GROUP[,GROUP]] [--duration SECONDS] [--quick]
+                       [--cluster-subject SYSTEM]
 
   --only GROUP       run only these groups: ${groupNames.join(', ')} (default: all)
   --duration S       measured seconds per figure and subject (default ${defaultDurationSeconds}; at most ${durationSecondsMax})
-  --quick            a smoke run of a few seconds (duration ${quickDurationSeconds} s, one round, one batch, no rqlited)
+  --quick            a smoke run of a few seconds (duration ${quickDurationSeconds} s, one round, one batch, no rqlited;
+                     no cluster group unless --only names it, and then a tiny one)
+  --cluster-subject  what the cluster group compares with three rqlited nodes: ${clusterSubjectKinds.join(', ')}
+                     (default ${clusterSubjectKinds[0]}; rqlited measures the noise between two identical clusters)
   --help             this text
 `;
 
@@ -50,6 +61,19 @@ function parseGroups(text: string): GroupName[] {
   return groups;
 }
 
+function isClusterSubjectKind(text: string): text is ClusterSubjectKind {
+  return (clusterSubjectKinds as readonly string[]).includes(text);
+}
+
+function parseClusterSubject(text: string): ClusterSubjectKind {
+  if (!isClusterSubjectKind(text)) {
+    throw new BenchUsageError(
+      `--cluster-subject: unknown system "${text}" (systems: ${clusterSubjectKinds.join(', ')})`,
+    );
+  }
+  return text;
+}
+
 function parseDuration(text: string): number {
   const seconds = Number(text);
   if (text.trim() === '' || !Number.isFinite(seconds) || seconds <= 0 || seconds > durationSecondsMax) {
@@ -61,8 +85,9 @@ function parseDuration(text: string): number {
 }
 
 export function parseBenchArguments(argv: readonly string[]): BenchOptions {
-  let groups: GroupName[] = [...groupNames];
+  let groups: GroupName[] | undefined;
   let durationSeconds: number | undefined;
+  let clusterSubject: ClusterSubjectKind = clusterSubjectKinds[0];
   let quick = false;
   let help = false;
   for (let index = 0; index < argv.length; index++) {
@@ -83,6 +108,9 @@ export function parseBenchArguments(argv: readonly string[]): BenchOptions {
       case '--duration':
         durationSeconds = parseDuration(value());
         break;
+      case '--cluster-subject':
+        clusterSubject = parseClusterSubject(value());
+        break;
       case '--quick':
         if (inlineValue !== undefined) throw new BenchUsageError('--quick takes no value');
         quick = true;
@@ -96,9 +124,10 @@ export function parseBenchArguments(argv: readonly string[]): BenchOptions {
     }
   }
   return {
-    groups,
+    groups: groups ?? (quick ? [...quickGroupNames] : [...groupNames]),
     durationSeconds: durationSeconds ?? (quick ? quickDurationSeconds : defaultDurationSeconds),
     quick,
+    clusterSubject,
     help,
   };
 }

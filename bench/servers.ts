@@ -88,8 +88,11 @@ export function rqlitedAvailable(): boolean {
   return fs.existsSync(rqlitedBinary);
 }
 
-/** A port that was free a moment ago: rqlited refuses port 0 for its Raft address. */
-async function freePort(): Promise<number> {
+/**
+ * A port that was free a moment ago: rqlited refuses port 0 for its Raft address, and the members of a
+ * cluster must know one another's addresses before they start.
+ */
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -101,7 +104,52 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-async function commandFor(kind: ServerKind, dataDir: string): Promise<{ file: string; args: string[] }> {
+/** Where a member of a cluster listens, and which member it joins (none for the first). */
+export interface ClusterPlacement {
+  readonly nodeId: string;
+  readonly httpPort: number;
+  readonly raftPort: number;
+  /** The Raft address (`host:port`) of a member to join. */
+  readonly join?: string;
+}
+
+/** The same flags for dustd and rqlited, as both take them: `-node-id`, the two addresses, `-join`. */
+function clusterArguments(placement: ClusterPlacement): string[] {
+  return [
+    '-node-id',
+    placement.nodeId,
+    '-http-addr',
+    `127.0.0.1:${placement.httpPort}`,
+    '-raft-addr',
+    `127.0.0.1:${placement.raftPort}`,
+    ...(placement.join === undefined ? [] : ['-join', placement.join]),
+  ];
+}
+
+async function commandFor(
+  kind: ServerKind,
+  dataDir: string,
+  placement: ClusterPlacement | undefined,
+): Promise<{ file: string; args: string[] }> {
+  if (placement !== undefined) {
+    switch (kind) {
+      case 'http-floor':
+        throw new Error('the HTTP floor server cannot be a member of a cluster');
+      case 'dustd-memory':
+      case 'dustd-disk':
+        return {
+          file: process.execPath,
+          args: [
+            dustdEntry,
+            ...clusterArguments(placement),
+            ...(kind === 'dustd-disk' ? ['-on-disk'] : []),
+            dataDir,
+          ],
+        };
+      case 'rqlited':
+        return { file: rqlitedBinary, args: [...clusterArguments(placement), dataDir] };
+    }
+  }
   switch (kind) {
     case 'http-floor':
       return { file: process.execPath, args: [httpFloorEntry] };
@@ -154,10 +202,17 @@ export class BenchServer {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
-  /** Starts a server whose data directory is created under `parentDir`, and waits until it is ready. */
-  static async start(kind: ServerKind, parentDir: string): Promise<BenchServer> {
+  /**
+   * Starts a server whose data directory is created under `parentDir`, and waits until it is ready: on
+   * its own, or as a member of a cluster placed by `placement` (ready once it knows a leader).
+   */
+  static async start(
+    kind: ServerKind,
+    parentDir: string,
+    placement?: ClusterPlacement,
+  ): Promise<BenchServer> {
     const dataDir = fs.mkdtempSync(path.join(parentDir, `${kind}-`));
-    const { file, args } = await commandFor(kind, path.join(dataDir, 'data'));
+    const { file, args } = await commandFor(kind, path.join(dataDir, 'data'), placement);
     const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     // A program that cannot be run reports it as an 'error' event, which must have a listener.
     const spawnFailure = new Promise<Error>((resolve) => child.once('error', resolve));
