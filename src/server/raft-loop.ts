@@ -100,7 +100,10 @@ interface ReadWaiter {
 
 export class RaftLoop {
   private readonly proposals = new Map<number, ProposalWaiter>();
-  private readonly reads = new Map<string, ReadWaiter>();
+  /** Reads waiting for a leadership confirmation, by the context of the round that serves them. */
+  private readonly reads = new Map<string, ReadWaiter[]>();
+  /** The round that reads arriving now join; it goes to the core once this turn of the event loop ends. */
+  private openReadRound: string | undefined;
   private appliedWaiters: IndexWaiter[] = [];
   private nextReadId = 0;
   private running = false;
@@ -208,16 +211,51 @@ export class RaftLoop {
     if (this.stopped !== undefined) return Promise.reject(this.stopped);
     const soft = this.raw.softState();
     if (soft.role !== 'leader') return Promise.reject(new NotLeaderError(soft.leaderId));
-    const id = `r${this.nextReadId++}`;
-    this.raw.readIndex(new TextEncoder().encode(id));
-    this.schedule();
+    const round = this.openReadRound ?? this.openRound();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.reads.delete(id);
-        reject(new LoopTimeoutError('timeout waiting for leadership confirmation'));
-      }, timeoutMs);
-      this.reads.set(id, { resolve, reject, timer });
+      const waiter: ReadWaiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          const waiters = this.reads.get(round);
+          if (waiters !== undefined) waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new LoopTimeoutError('timeout waiting for leadership confirmation'));
+        }, timeoutMs),
+      };
+      this.reads.get(round)?.push(waiter);
     });
+  }
+
+  /**
+   * Starts a round of leadership confirmation that every read arriving in this turn of the event loop
+   * shares. Only reads that arrived before the round is handed to the core may share it: the round's
+   * read index is the commit index at that moment, and a later read may need a later one.
+   */
+  private openRound(): string {
+    const round = `r${this.nextReadId++}`;
+    this.openReadRound = round;
+    this.reads.set(round, []);
+    setImmediate(() => {
+      this.openReadRound = undefined;
+      if (this.stopped !== undefined) return;
+      const soft = this.raw.softState();
+      if (soft.role !== 'leader') {
+        this.settleRound(round, (waiter) => waiter.reject(new NotLeaderError(soft.leaderId)));
+        return;
+      }
+      this.raw.readIndex(new TextEncoder().encode(round));
+      this.schedule();
+    });
+    return round;
+  }
+
+  private settleRound(round: string, settle: (waiter: ReadWaiter) => void): void {
+    const waiters = this.reads.get(round);
+    this.reads.delete(round);
+    for (const waiter of waiters ?? []) {
+      clearTimeout(waiter.timer);
+      settle(waiter);
+    }
   }
 
   /** Resolves once every entry up to `index` is applied, or rejects after `timeoutMs`. */
@@ -300,12 +338,8 @@ export class RaftLoop {
     if (ready.persistedMessages.length > 0) this.options.send?.(ready.persistedMessages);
     if (ready.committedEntries.length > 0) this.enqueueApply(ready.committedEntries);
     for (const readState of ready.readStates) {
-      const id = new TextDecoder().decode(readState.context);
-      const waiter = this.reads.get(id);
-      if (waiter === undefined) continue;
-      this.reads.delete(id);
-      clearTimeout(waiter.timer);
-      waiter.resolve(readState.index);
+      const round = new TextDecoder().decode(readState.context);
+      this.settleRound(round, (waiter) => waiter.resolve(readState.index));
     }
   }
 
@@ -387,10 +421,6 @@ export class RaftLoop {
       waiter.reject(error);
     }
     this.proposals.clear();
-    for (const waiter of this.reads.values()) {
-      clearTimeout(waiter.timer);
-      waiter.reject(error);
-    }
-    this.reads.clear();
+    for (const round of [...this.reads.keys()]) this.settleRound(round, (waiter) => waiter.reject(error));
   }
 }
