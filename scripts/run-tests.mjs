@@ -54,12 +54,17 @@ const run = spawnSync(
   { stdio: 'inherit', cwd: root },
 );
 
+// With --test-force-exit the runner may leave before writing its "# tests N" summary, so the results are
+// counted from the TAP lines themselves: a test that passed or failed, not a suite (whose YAML says so).
 const tap = readFileSync(tapFile, 'utf8');
-const count = (label) => Number(tap.match(new RegExp(`^# ${label} (\\d+)$`, 'm'))?.[1] ?? 0);
-const tests = count('tests');
-const failed = count('fail');
-console.log(`run-tests: ${files.length} files, ${tests} tests, ${failed} failed`);
-if (tests === 0) {
+const results = [
+  ...tap.matchAll(/^\s*(not ok|ok) \d+ - .*\n(?:\s+---\n(?:(?!\s+\.\.\.\n).*\n)*?\s+\.\.\.\n)?/gm),
+];
+const tests = results.filter((match) => !/type: 'suite'/.test(match[0]));
+const failed = tests.filter((match) => match[1] === 'not ok').length;
+const testCount = tests.length;
+console.log(`run-tests: ${files.length} files, ${testCount} tests, ${failed} failed`);
+if (testCount === 0) {
   console.error('run-tests: # tests 0 — nothing was tested');
   process.exit(1);
 }
