@@ -53,7 +53,7 @@ describe('backups between dustd clusters', { skip: skipReason ?? false, timeout:
       const [follower] = await cluster.followers();
       assert.ok(follower !== undefined);
       expected = (await rowsOn(leader, 'kept')) ?? '';
-      assert.equal(JSON.parse(expected).length, rowCount);
+      assert.equal((JSON.parse(expected) as unknown[]).length, rowCount);
       const backup = await fetch(`${follower.apiUrl}/db/backup`);
       assert.equal(backup.status, 200);
       binary = new Uint8Array(await backup.arrayBuffer());
