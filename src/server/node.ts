@@ -144,7 +144,7 @@ export class DustNode {
     const lock = DataDirectoryLock.acquire(config.dataDir);
     const warnings: LogWarningSink = { warn: (message) => logger.warn(message) };
     // The hooks of the network and the loop need the node, and the node needs both: the holder breaks
-    // the cycle. Nothing calls a hook before the node exists: the loop starts and peers are learned last.
+    // the cycle. The loop starts last, so its hooks always find the node; the network's may not.
     const holder: { node?: DustNode } = {};
     const node = (): DustNode => holder.node as DustNode;
     let network: PeerNetwork | undefined;
@@ -154,12 +154,17 @@ export class DustNode {
         bindAddress: formatHostPort(config.raftAddr),
         logger: logger.child('cluster'),
         dialOverrides: options.dialOverrides,
+        // Peers may dial in while the log is still being replayed: until the node exists, their messages
+        // are dropped (Raft resends what is lost) and a snapshot they offer is refused.
         hooks: {
-          step: (message) => node().onPeerMessage(message),
-          unreachable: (id) => node().loop.notify((raw) => raw.reportUnreachable(id)),
-          snapshotSent: (to, report) => node().loop.notify((raw) => raw.reportSnapshot(to, report)),
-          storeSnapshot: (message, members, image) => node().storeSnapshot(message, members, image),
-          snapshotToSend: (index) => node().snapshotToSend(index),
+          step: (message) => holder.node?.onPeerMessage(message),
+          unreachable: (id) => holder.node?.loop.notify((raw) => raw.reportUnreachable(id)),
+          snapshotSent: (to, report) => holder.node?.loop.notify((raw) => raw.reportSnapshot(to, report)),
+          storeSnapshot: (message, members, image) =>
+            holder.node === undefined
+              ? Promise.reject(new Error('this node is still starting; offer the snapshot again later'))
+              : holder.node.storeSnapshot(message, members, image),
+          snapshotToSend: (index) => holder.node?.snapshotToSend(index),
         },
       });
       const bound = network.boundAddress();

@@ -14,6 +14,7 @@ import { checkLinearizability, keyValueModel } from '../../lib/linearizability.j
 import { judgeQuery, judgeWrite } from './api-results.js';
 import { withCluster } from './cluster-harness.js';
 import { ClusterConfigError } from './errors.js';
+import { withoutUnobservedUnknownWrites } from './history-pruning.js';
 import { type FaultKind, describeFaults, networkFaults, processFaults, runNemesis } from './nemesis.js';
 import { describeOutcome } from './node-http.js';
 import { nowMs, pollUntil, sleep } from './polling.js';
@@ -40,7 +41,10 @@ describe(
   () => {
     it('give a linearizable history of writes and linearizable reads', async (t) => {
       t.diagnostic(`seed ${seed} (repeat with DUST_E2E_SEED=${seed})`);
-      const random = seededRandom(seed);
+      // Separate sources: the clients draw as fast as answers come back, so their share of draws varies
+      // from run to run, while the fault schedule should repeat exactly for the same seed.
+      const clientRandom = seededRandom(seed);
+      const nemesisRandom = seededRandom(seed ^ 0x5bd1e995);
       const readLevels: readonly LinearizableLevel[] = traits.linearizableReads
         ? ['linearizable', 'strong']
         : ['strong'];
@@ -68,7 +72,7 @@ describe(
           requestTimeoutMs: 3_000,
           operationsMax: 40_000,
           durationMaxMs: nemesisMs + 60_000,
-          random,
+          random: clientRandom,
         }).start({ sampleLocalReads: true });
         const lag = new ReplicationLagSampler(cluster, 250).start();
         let faultLog = '';
@@ -79,7 +83,7 @@ describe(
             kinds: faults,
             faultMs: [1_500, 4_000],
             quietMs: [1_000, 2_500],
-            random,
+            random: nemesisRandom,
           });
           faultLog = describeFaults(records, originMs);
           await cluster.waitForMembers();
@@ -134,12 +138,14 @@ describe(
           (operation) => operation.input.kind === 'put' && operation.output === undefined,
         );
         const readsOk = count((operation) => operation.input.kind === 'get');
+        const checked = withoutUnobservedUnknownWrites(history);
         const checkStartMs = nowMs();
-        const verdict = checkLinearizability(keyValueModel, history);
+        const verdict = checkLinearizability(keyValueModel, checked);
         const checkMs = nowMs() - checkStartMs;
         t.diagnostic(
           `history: ${history.length} operations (${writesOk} writes acknowledged, ${writesUnknown} with unknown ` +
             `outcome, ${readsOk} reads answered; ${workload.omittedOperations} failed for certain and left out); ` +
+            `${history.length - checked.length} unknown writes that no read observed dropped before the check; ` +
             `verdict: ${verdict.result} in ${Math.round(checkMs)} ms`,
         );
 

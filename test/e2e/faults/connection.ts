@@ -4,7 +4,7 @@
 
 import net from 'node:net';
 
-import { Lane, type DirectionCounters, type LaneConditions } from './lane.js';
+import { Lane, resetSocket, type DirectionCounters, type LaneConditions } from './lane.js';
 
 export interface TcpAddress {
   readonly host: string;
@@ -101,7 +101,7 @@ export class ProxiedConnection {
         // The target refused, timed out or vanished before the connection opened: the client learns it by a reset.
         if (!this.resetByProxy) this.context.onTargetUnreachable();
         this.upstreamLane.dispose();
-        if (!this.client.destroyed) this.client.resetAndDestroy();
+        if (!this.client.destroyed) resetSocket(this.client);
       } else if (hadError || !socket.readableEnded) {
         this.downstreamLane.pushReset();
       }
@@ -127,11 +127,11 @@ export class ProxiedConnection {
     this.upstreamLane.dispose();
     this.downstreamLane?.dispose();
     this.clearConnectTimer();
-    if (!this.client.destroyed) this.client.resetAndDestroy();
+    if (!this.client.destroyed) resetSocket(this.client);
     if (this.targetSocket !== null && !this.targetSocket.destroyed) {
       // A socket still connecting cannot be reset (there is no connection yet); destroying it abandons the attempt.
       if (this.targetSocket.connecting) this.targetSocket.destroy();
-      else this.targetSocket.resetAndDestroy();
+      else resetSocket(this.targetSocket);
     }
   }
 

@@ -161,7 +161,7 @@ export class Lane {
       }
       if (head.kind === 'reset') {
         this.dequeue();
-        destination.resetAndDestroy();
+        resetSocket(destination);
         continue;
       }
       const waitMs = limiter.waitMs(nowMs);
@@ -255,4 +255,14 @@ export class Lane {
     this.timer = null;
     this.timerAtMs = Number.POSITIVE_INFINITY;
   }
+}
+
+/**
+ * Resets `socket` (RST) and destroys it. A socket whose FIN was just handed to the kernel but not yet
+ * flushed cannot be reset (the system call fails with EINVAL and the socket then never closes), so such
+ * a socket is destroyed instead: its peer sees the FIN it was already promised.
+ */
+export function resetSocket(socket: Socket): void {
+  if (socket.writableEnded && !socket.writableFinished) socket.destroy();
+  else socket.resetAndDestroy();
 }
