@@ -19,14 +19,10 @@ import {
   type BackupStore,
   type BackupStream,
   type LeaderHint,
-  LeaderNotFoundError,
-  NotLeaderError,
   NotReadyError,
   type OperationOptions,
-  ShuttingDownError,
   type StatementsResponse,
   StoreError,
-  StoreTimeoutError,
 } from '../http/store.js';
 import { copyLiveDatabase, vacuumDatabaseFile } from '../sqlite/backup-copy.js';
 import { dumpDatabaseFile } from '../sqlite/dump-stream.js';
@@ -38,12 +34,7 @@ import {
   startsLikeSqlite,
 } from '../sqlite/image-check.js';
 import { BootRefusedError, type DustNode } from './node.js';
-import {
-  LeadershipLostError,
-  LoopStoppedError,
-  LoopTimeoutError,
-  NotLeaderError as LoopNotLeaderError,
-} from './raft-loop.js';
+import { requireLeaderRole, storeErrorOf } from './loop-errors.js';
 
 export interface BackupStoreOptions {
   /** The work directory for copies and uploads; emptied at start. Put it on the data directory's disk. */
@@ -202,17 +193,8 @@ export class NodeBackupStore implements BackupStore {
     return file;
   }
 
-  /** The consensus loop's failures as the HTTP layer's (as the data store translates them). */
-  private translateLoopError(error: unknown): unknown {
-    if (error instanceof LoopNotLeaderError) {
-      if (error.leaderId === '') return new LeaderNotFoundError();
-      return new NotLeaderError(this.options.leaderHint(error.leaderId));
-    }
-    if (error instanceof LoopTimeoutError) return new StoreTimeoutError(error.message);
-    if (error instanceof LeadershipLostError)
-      return new StoreError('failed', error.message, { cause: error });
-    if (error instanceof LoopStoppedError) return new ShuttingDownError();
-    return error;
+  private translateLoopError(error: unknown): Error {
+    return storeErrorOf(error, this.options.leaderHint);
   }
 
   private requireReady(): void {
@@ -220,10 +202,7 @@ export class NodeBackupStore implements BackupStore {
   }
 
   private requireLeader(): void {
-    const soft = this.node.loop.softState();
-    if (soft.role === 'leader') return;
-    if (soft.leaderId === '') throw new LeaderNotFoundError();
-    throw new NotLeaderError(this.options.leaderHint(soft.leaderId));
+    requireLeaderRole(this.node.loop.softState(), this.options.leaderHint);
   }
 }
 

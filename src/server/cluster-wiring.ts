@@ -7,56 +7,48 @@ import {
   type BackupStore,
   type DataStore,
   type LeaderHint,
-  LeaderNotFoundError,
   type MembershipStore,
-  NotLeaderError,
   StoreError,
 } from '../http/store.js';
 import { MembershipError, type DustNode } from './node.js';
-import { LoopTimeoutError, NotLeaderError as LoopNotLeaderError, ProposalRefusedError } from './raft-loop.js';
+import { requireLeaderRole, storeErrorOf } from './loop-errors.js';
 
 /** Where the leader `leaderId` can be reached from this node. */
 export function leaderHintOf(node: DustNode, leaderId: string): LeaderHint {
   const addresses = leaderId === '' ? undefined : node.addressesOf(leaderId);
-  if (addresses === undefined) return {};
-  return { apiUrl: addresses.apiUrl, address: node.network.dialAddress(leaderId, addresses) };
+  const address = node.dialAddressOf(leaderId);
+  if (addresses === undefined || address === undefined) return {};
+  return { apiUrl: addresses.apiUrl, address };
 }
 
 /** A membership failure as the client reads it. */
 function membershipFailure(node: DustNode, error: unknown): Error {
-  if (error instanceof LoopNotLeaderError) {
-    if (error.leaderId === '') return new LeaderNotFoundError();
-    return new NotLeaderError(leaderHintOf(node, error.leaderId));
-  }
-  if (error instanceof MembershipError || error instanceof ProposalRefusedError) {
-    return new StoreError('failed', error.message, { cause: error });
-  }
-  if (error instanceof LoopTimeoutError) return new StoreError('timeout', error.message, { cause: error });
-  return error instanceof Error ? error : new Error(String(error));
+  if (error instanceof MembershipError) return new StoreError('failed', error.message, { cause: error });
+  return storeErrorOf(error, (leaderId) => leaderHintOf(node, leaderId));
 }
 
 function requireLeader(node: DustNode): void {
-  const soft = node.loop.softState();
-  if (soft.role !== 'leader') throw membershipFailure(node, new LoopNotLeaderError(soft.leaderId));
+  requireLeaderRole(node.loop.softState(), (leaderId) => leaderHintOf(node, leaderId));
+}
+
+/** Runs a membership change, reporting its failure as the client reads it. */
+async function membershipChange(node: DustNode, change: () => Promise<void>): Promise<void> {
+  try {
+    await change();
+  } catch (error) {
+    throw membershipFailure(node, error);
+  }
 }
 
 export function membershipOf(node: DustNode): MembershipStore {
   return {
     remove: async (nodeId) => {
       requireLeader(node);
-      try {
-        await node.removeMember(nodeId);
-      } catch (error) {
-        throw membershipFailure(node, error);
-      }
+      await membershipChange(node, () => node.removeMember(nodeId));
     },
     stepdown: async ({ wait, targetId, timeoutMs }) => {
       requireLeader(node);
-      try {
-        await node.stepdown(targetId, wait, timeoutMs);
-      } catch (error) {
-        throw membershipFailure(node, error);
-      }
+      await membershipChange(node, () => node.stepdown(targetId, wait, timeoutMs));
     },
   };
 }
@@ -78,31 +70,11 @@ export function clusterNodeOf(
     }),
     leaderId: () => node.loop.softState().leaderId,
     isLeader: () => node.loop.softState().role === 'leader',
-    dialAddressOf: (id) => {
-      const addresses = node.addressesOf(id);
-      return addresses === undefined ? undefined : node.network.dialAddress(id, addresses);
-    },
+    dialAddressOf: (id) => node.dialAddressOf(id),
     memberTable: () => node.members.toTable(),
-    addMember: async (id, addresses, voter) => {
-      try {
-        await node.addMember(id, addresses, voter);
-      } catch (error) {
-        throw membershipFailure(node, error);
-      }
-    },
-    removeMember: async (id) => {
-      try {
-        await node.removeMember(id);
-      } catch (error) {
-        throw membershipFailure(node, error);
-      }
-    },
-    stepdown: async (targetId, wait, timeoutMs) => {
-      try {
-        await node.stepdown(targetId, wait, timeoutMs);
-      } catch (error) {
-        throw membershipFailure(node, error);
-      }
-    },
+    addMember: (id, addresses, voter) => membershipChange(node, () => node.addMember(id, addresses, voter)),
+    removeMember: (id) => membershipChange(node, () => node.removeMember(id)),
+    stepdown: (targetId, wait, timeoutMs) =>
+      membershipChange(node, () => node.stepdown(targetId, wait, timeoutMs)),
   };
 }

@@ -6,24 +6,14 @@ import {
   type DataStore,
   type ExecuteOptions,
   type LeaderHint,
-  LeaderNotFoundError,
-  NotLeaderError,
   NotReadyError,
   type ReadOptions,
-  ShuttingDownError,
   StaleReadError,
   type StatementsResponse,
   StoreError,
-  StoreTimeoutError,
 } from '../http/store.js';
-import {
-  LeadershipLostError,
-  LoopStoppedError,
-  LoopTimeoutError,
-  NotLeaderError as LoopNotLeaderError,
-  ProposalRefusedError,
-  type RaftLoop,
-} from './raft-loop.js';
+import { requireLeaderRole, storeErrorOf } from './loop-errors.js';
+import type { RaftLoop } from './raft-loop.js';
 
 /** What the store needs of the SQLite state machine for reads and classification. */
 export interface LocalDatabase {
@@ -117,8 +107,7 @@ export class ReplicatedDataStore implements DataStore {
   }
 
   private requireLeader(): void {
-    const soft = this.loop.softState();
-    if (soft.role !== 'leader') throw this.translate(new LoopNotLeaderError(soft.leaderId));
+    requireLeaderRole(this.loop.softState(), (leaderId) => this.role.leaderHint(leaderId));
   }
 
   private async readLocally(
@@ -133,17 +122,6 @@ export class ReplicatedDataStore implements DataStore {
   }
 
   private translate(error: unknown): Error {
-    if (error instanceof StoreError) return error;
-    if (error instanceof LoopNotLeaderError) {
-      if (error.leaderId === '') return new LeaderNotFoundError();
-      return new NotLeaderError(this.role.leaderHint(error.leaderId));
-    }
-    if (error instanceof LoopTimeoutError) return new StoreTimeoutError(error.message);
-    if (error instanceof LeadershipLostError)
-      return new StoreError('failed', error.message, { cause: error });
-    if (error instanceof LoopStoppedError) return new ShuttingDownError();
-    if (error instanceof ProposalRefusedError)
-      return new StoreError('failed', error.message, { cause: error });
-    return error instanceof Error ? error : new Error(String(error));
+    return storeErrorOf(error, (leaderId) => this.role.leaderHint(leaderId));
   }
 }

@@ -123,7 +123,7 @@ export class DustNode {
     readonly members: MemberDirectory,
     /** This node's own addresses, as it tells its peers. */
     readonly self: MemberAddresses,
-    /** The node started with no state of its own: a new cluster, or a node about to join one. */
+    /** The node is a member of no cluster yet (it started empty, or an earlier join failed). */
     readonly startedEmpty: boolean,
   ) {
     this.commitAtOpen = log.hardState().commit;
@@ -186,11 +186,15 @@ export class DustNode {
       const snapshots = await SnapshotStore.open(path.join(config.dataDir, 'raft', 'snapshots'), {
         warnings,
       });
-      const startedEmpty = snapshots.latest() === undefined;
       const latest = await DustNode.latestSnapshot(config, log, snapshots, logger, {
         self,
         founder: !options.joining,
       });
+      // A node that never became a member (a new one, or one whose join failed before) has no
+      // configuration and no log: it still has to join.
+      const startConf = latest.metadata.confState;
+      const startedEmpty =
+        startConf.voters.length === 0 && startConf.learners.length === 0 && log.lastIndex() === 0;
       const database = await DustNode.openDatabase(config, latest.stored, logger);
       const reads = new ReadPool(database);
       const storage = new DiskRaftStorage(log, latest.metadata);
@@ -258,6 +262,12 @@ export class DustNode {
   /** The addresses of member `id` as this node knows them. */
   addressesOf(id: string): MemberAddresses | undefined {
     return this.members.get(id);
+  }
+
+  /** Where this node calls member `id`: its advertised Raft address, or a test's override. */
+  dialAddressOf(id: string): string | undefined {
+    const addresses = this.members.get(id);
+    return addresses === undefined ? undefined : this.network.dialAddress(id, addresses);
   }
 
   /**

@@ -144,8 +144,10 @@ export class NodeStatus implements StatusProvider {
       return { reachable: true, apiUrl: node.self.apiUrl, version: this.version };
     }
     const addresses = node.addressesOf(member.id);
-    if (addresses === undefined) return { reachable: false, error: `no address known for node ${member.id}` };
-    const address = node.network.dialAddress(member.id, addresses);
+    const address = node.dialAddressOf(member.id);
+    if (addresses === undefined || address === undefined) {
+      return { reachable: false, error: `no address known for node ${member.id}` };
+    }
     let lastError = '';
     for (let attempt = 0; attempt <= options.retries; attempt++) {
       try {

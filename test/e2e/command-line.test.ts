@@ -77,4 +77,44 @@ describe('dustd command line', () => {
       await first.cleanup();
     }
   });
+
+  it('gives up joining a cluster nobody answers for, naming each address, and exits 1', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dust-join-'));
+    try {
+      const { code, stderr } = await runDustd([
+        '-http-addr',
+        '127.0.0.1:0',
+        '-raft-addr',
+        '127.0.0.1:0',
+        '-join',
+        '127.0.0.1:1,http://127.0.0.1:1',
+        '-join-attempts',
+        '2',
+        '-join-interval',
+        '50ms',
+        dataDir,
+      ]);
+      assert.equal(code, 1);
+      assert.match(
+        stderr,
+        /could not join the cluster after 2 attempts \(127\.0\.0\.1:1: .*; http:\/\/127\.0\.0\.1:1: /,
+      );
+      // The node left no cluster of its own behind: started again with the same directory it still joins.
+      const again = await runDustd([
+        '-http-addr',
+        '127.0.0.1:0',
+        '-raft-addr',
+        '127.0.0.1:0',
+        '-join',
+        '127.0.0.1:1',
+        '-join-attempts',
+        '1',
+        dataDir,
+      ]);
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /could not join the cluster after 1 attempts/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
