@@ -29,6 +29,10 @@ export interface NodeConfig {
    */
   readonly trailingLogEntries: number;
   readonly applyTimeoutMs: number;
+  /** Consensus timing derived from -raft-heartbeat-timeout and -raft-election-timeout. */
+  readonly raftTiming: RaftTiming;
+  /** Remove this node from the cluster on a graceful shutdown (-raft-cluster-remove-shutdown). */
+  readonly removeSelfOnShutdown: boolean;
   readonly httpBodyBytesMax: number;
   readonly statementsPerRequestMax: number;
   /** Members to join at first start (-join): Raft addresses or http(s):// API URLs. */
@@ -41,6 +45,48 @@ export interface NodeConfig {
   readonly shutdownStepdown: boolean;
   /** Flags the user gave whose feature is not built yet, with the reason, reported once at start-up. */
   readonly notSupportedYet: readonly { flag: string; reason: string }[];
+}
+
+/**
+ * The consensus core counts time in ticks. A follower that hears nothing from a leader for an election
+ * timeout campaigns; a leader sends heartbeats ten times per heartbeat timeout, as hashicorp/raft (which
+ * rqlite uses) does, so that a few lost heartbeats do not start an election.
+ */
+export interface RaftTiming {
+  readonly heartbeatTimeoutMs: number;
+  readonly electionTimeoutMs: number;
+  readonly tickIntervalMs: number;
+  readonly electionTimeoutTicks: number;
+  readonly heartbeatIntervalTicks: number;
+}
+
+// Ticks shorter than this would keep the event loop busy with timers; longer ones would make the
+// default one-second timeout coarse.
+const tickIntervalMinMs = 10;
+const tickIntervalMaxMs = 100;
+const heartbeatsPerHeartbeatTimeout = 10;
+
+export function raftTimingOf(heartbeatTimeoutMs: number, electionTimeoutMs: number): RaftTiming {
+  const heartbeatFloorMs = tickIntervalMinMs * heartbeatsPerHeartbeatTimeout;
+  if (heartbeatTimeoutMs < heartbeatFloorMs) {
+    throw new FlagError(
+      `invalid value for flag -raft-heartbeat-timeout: must be at least ${heartbeatFloorMs}ms, got ${heartbeatTimeoutMs}ms`,
+    );
+  }
+  if (electionTimeoutMs < heartbeatTimeoutMs) {
+    throw new FlagError(
+      `-raft-election-timeout (${electionTimeoutMs}ms) must be at least -raft-heartbeat-timeout (${heartbeatTimeoutMs}ms)`,
+    );
+  }
+  const heartbeatIntervalMs = heartbeatTimeoutMs / heartbeatsPerHeartbeatTimeout;
+  const tickIntervalMs = Math.min(tickIntervalMaxMs, Math.floor(heartbeatIntervalMs));
+  return {
+    heartbeatTimeoutMs,
+    electionTimeoutMs,
+    tickIntervalMs,
+    electionTimeoutTicks: Math.round(electionTimeoutMs / tickIntervalMs),
+    heartbeatIntervalTicks: Math.max(1, Math.floor(heartbeatIntervalMs / tickIntervalMs)),
+  };
 }
 
 export interface HostPort {
@@ -121,6 +167,11 @@ export function buildConfig(commandLine: ParsedCommandLine): NodeConfig {
     snapshotIntervalMs: positiveDuration(values, 'raft-snap-int'),
     trailingLogEntries: Math.min(10_240, atLeast(values, 'raft-snap', 1)),
     applyTimeoutMs: positiveDuration(values, 'raft-apply-timeout'),
+    raftTiming: raftTimingOf(
+      positiveDuration(values, 'raft-heartbeat-timeout'),
+      positiveDuration(values, 'raft-election-timeout'),
+    ),
+    removeSelfOnShutdown: bool(values, 'raft-cluster-remove-shutdown'),
     httpBodyBytesMax: atLeast(values, 'http-body-max', 1024),
     statementsPerRequestMax: atLeast(values, 'statements-max', 1),
     joinTargets: str(values, 'join')

@@ -286,7 +286,8 @@ export const flagSpecs: readonly FlagSpec[] = [
     kind: 'duration',
     defaultValue: '0s',
     help: 'Leader lease timeout (0 = the default)',
-    notSupportedYet: cluster,
+    notSupportedYet:
+      'a leader steps down after an election timeout without hearing from a quorum; there is no separate lease timeout',
   },
   {
     name: 'raft-heartbeat-timeout',
@@ -294,21 +295,19 @@ export const flagSpecs: readonly FlagSpec[] = [
     defaultValue: '1s',
     help: 'Raft heartbeat timeout',
     aliases: ['raft-timeout'],
-    notSupportedYet: cluster,
   },
   {
     name: 'raft-commit-timeout',
     kind: 'duration',
     defaultValue: '50ms',
     help: 'Raft commit timeout',
-    notSupportedYet: cluster,
+    notSupportedYet: 'a leader sends a new commit index to its followers at once; there is nothing to wait for',
   },
   {
     name: 'raft-election-timeout',
     kind: 'duration',
     defaultValue: '1s',
     help: 'Raft election timeout',
-    notSupportedYet: cluster,
   },
   {
     name: 'raft-apply-timeout',
@@ -321,14 +320,13 @@ export const flagSpecs: readonly FlagSpec[] = [
     kind: 'bool',
     defaultValue: 'false',
     help: 'Shut down if this node is removed from the cluster',
-    notSupportedYet: cluster,
+    notSupportedYet: 'a removed node is not told of its removal, so it cannot act on it',
   },
   {
     name: 'raft-cluster-remove-shutdown',
     kind: 'bool',
     defaultValue: 'false',
     help: 'Remove this node from the cluster on graceful shutdown',
-    notSupportedYet: cluster,
   },
   {
     name: 'raft-shutdown-stepdown',

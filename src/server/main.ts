@@ -22,6 +22,7 @@ const exitUsage = 2;
 const exitFailure = 1;
 const shutdownGraceMs = 10_000;
 const shutdownStepdownMs = 3_000;
+const shutdownLeaveMs = 5_000;
 // Backups and boots each hold a copy of the database in this folder of the data directory while they run.
 const backupWorkDirectoryName = 'backup-work';
 const backupTransfersMax = 4;
@@ -88,13 +89,14 @@ async function main(): Promise<void> {
   new ClusterService(clusterNodeOf(node, store, backup, dustVersion()), node.network.rpcClient).register(
     node.network.rpcServer,
   );
+  const proxy = new RpcLeaderProxy(node.network.rpcClient);
   const api = createApiServer(
     {
       store,
       backup,
       status: new NodeStatus(() => node, dustVersion()),
       membership: membershipOf(node),
-      proxy: new RpcLeaderProxy(node.network.rpcClient),
+      proxy,
       onInternalError: (error, request) =>
         httpLogger.error(
           `${request.method} ${request.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
@@ -140,7 +142,10 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info(`${signal} received, shutting down`);
     clearInterval(snapshotTimer);
-    void stop(api.close({ graceMs: shutdownGraceMs }), node, logger, config.shutdownStepdown);
+    void stop(api.close({ graceMs: shutdownGraceMs }), node, logger, {
+      stepdownFirst: config.shutdownStepdown,
+      leaveCluster: config.removeSelfOnShutdown ? () => leaveCluster(node, proxy, logger) : undefined,
+    });
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
@@ -172,16 +177,51 @@ async function join(node: DustNode, config: NodeConfig, logger: Logger): Promise
   }
 }
 
+/**
+ * Asks the cluster to remove this node before it stops (-raft-cluster-remove-shutdown): a leader removes
+ * itself (and steps down once the change commits), a follower asks its leader. Best effort: a node that
+ * cannot reach a leader stops anyway and says so.
+ */
+async function leaveCluster(node: DustNode, proxy: RpcLeaderProxy, logger: Logger): Promise<void> {
+  const id = node.config.nodeId;
+  const { voters, learners } = node.raw.status().configuration;
+  if (!voters.includes(id) && !learners.includes(id)) return;
+  if (voters.length === 1 && voters[0] === id) {
+    logger.warn('this node is the only voter of its cluster: it stays a member');
+    return;
+  }
+  try {
+    const soft = node.loop.softState();
+    if (soft.role === 'leader') {
+      await node.removeMember(id);
+    } else {
+      const leader = leaderHintOf(node, soft.leaderId);
+      if (leader.address === undefined) throw new Error('no leader is known');
+      await proxy.remove(id, leader, {
+        timeoutMs: shutdownLeaveMs,
+        retries: 0,
+        signal: AbortSignal.timeout(shutdownLeaveMs),
+      });
+    }
+    logger.info('this node removed itself from the cluster before shutting down');
+  } catch (error) {
+    logger.warn(
+      `this node could not remove itself from the cluster: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
 async function stop(
   apiClosed: Promise<void>,
   node: DustNode,
   logger: Logger,
-  stepdownFirst: boolean,
+  options: { readonly stepdownFirst: boolean; readonly leaveCluster: (() => Promise<void>) | undefined },
 ): Promise<void> {
   try {
     await apiClosed;
+    await options.leaveCluster?.();
     if (
-      stepdownFirst &&
+      options.stepdownFirst &&
       node.loop.softState().role === 'leader' &&
       node.raw.status().configuration.voters.length > 1
     ) {

@@ -39,11 +39,6 @@ export class NodeStartError extends Error {
   override readonly name = 'NodeStartError';
 }
 
-// Consensus timing. A tick is the unit the core counts in; one second of silence starts an election, as
-// rqlite's default -raft-election-timeout.
-const tickIntervalMs = 100;
-const electionTimeoutTicks = 10;
-const heartbeatIntervalTicks = 1;
 /** How long a membership change waits for an earlier one to commit before it fails. */
 const membershipRetryMs = 10_000;
 
@@ -202,14 +197,14 @@ export class DustNode {
         {
           id: config.nodeId,
           random: new SeededRandom(randomInt(2 ** 47)),
-          electionTimeoutTicks,
-          heartbeatIntervalTicks,
+          electionTimeoutTicks: config.raftTiming.electionTimeoutTicks,
+          heartbeatIntervalTicks: config.raftTiming.heartbeatIntervalTicks,
           appliedIndex: latest.metadata.index,
         },
         storage,
       );
       const loop = new RaftLoop(raw, log, storage, (entries) => node().apply(entries), {
-        tickIntervalMs,
+        tickIntervalMs: config.raftTiming.tickIntervalMs,
         applyTimeoutMs: config.applyTimeoutMs,
         logger: logger.child('raft'),
         send: (messages) => openedNetwork.send(messages),

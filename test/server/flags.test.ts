@@ -96,3 +96,40 @@ describe('command line in rqlited syntax', () => {
     assert.ok(parseCommandLine(['--help']).help);
   });
 });
+
+describe('Raft timing flags', () => {
+  it('default to rqlite’s one-second timeouts: ten heartbeats per timeout, elections after ten ticks', () => {
+    const { raftTiming } = config('data');
+    assert.deepEqual(raftTiming, {
+      heartbeatTimeoutMs: 1000,
+      electionTimeoutMs: 1000,
+      tickIntervalMs: 100,
+      electionTimeoutTicks: 10,
+      heartbeatIntervalTicks: 1,
+    });
+  });
+
+  it('shorten the tick for short timeouts and lengthen the heartbeat interval for long ones', () => {
+    const short = config('-raft-timeout', '200ms', '-raft-election-timeout', '500ms', 'data').raftTiming;
+    assert.equal(short.tickIntervalMs, 20);
+    assert.equal(short.heartbeatIntervalTicks, 1);
+    assert.equal(short.electionTimeoutTicks, 25);
+    const long = config('-raft-heartbeat-timeout=5s', '-raft-election-timeout=10s', 'data').raftTiming;
+    assert.equal(long.tickIntervalMs, 100);
+    assert.equal(long.heartbeatIntervalTicks, 5);
+    assert.equal(long.electionTimeoutTicks, 100);
+  });
+
+  it('refuse an election timeout shorter than the heartbeat timeout, and a heartbeat timeout under 100ms', () => {
+    assert.throws(
+      () => config('-raft-heartbeat-timeout', '2s', '-raft-election-timeout', '1s', 'data'),
+      (error: unknown) =>
+        error instanceof FlagError &&
+        /-raft-election-timeout \(1000ms\) must be at least/.test(error.message),
+    );
+    assert.throws(
+      () => config('-raft-timeout', '50ms', 'data'),
+      (error: unknown) => error instanceof FlagError && /at least 100ms/.test(error.message),
+    );
+  });
+});
