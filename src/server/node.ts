@@ -11,7 +11,6 @@ import {
   type MemberAddresses,
   MemberDirectory,
   type MemberTable,
-  parseMemberTable,
 } from '../cluster/members.js';
 import { decodeCommand } from '../command/codec.js';
 import type { Command } from '../command/types.js';
@@ -33,6 +32,9 @@ import { DataDirectoryLock } from './data-dir-lock.js';
 import type { Logger } from './logger.js';
 import { PeerNetwork } from './peer-network.js';
 import { ProposalRefusedError, RaftLoop } from './raft-loop.js';
+import { snapshotToFile } from '../sqlite/backup-copy.js';
+import { describeSnapshot, membersOfSnapshot } from './snapshot-metadata.js';
+import { recoverFromPeersFile } from './peers-recovery.js';
 
 /** A log or snapshot that cannot be used to start the node; the message says which and where. */
 export class NodeStartError extends Error {
@@ -41,6 +43,9 @@ export class NodeStartError extends Error {
 
 /** How long a membership change waits for an earlier one to commit before it fails. */
 const membershipRetryMs = 10_000;
+
+/** Where database copies on their way into or out of a snapshot are written (emptied at every start). */
+const snapshotWorkDirectoryName = 'snapshot-work';
 
 /** The node refused to boot from an image; the message says why and what to do. */
 export class BootRefusedError extends Error {
@@ -56,21 +61,6 @@ export class BootRefusedError extends Error {
 /** A membership request that cannot be carried out as asked; the message says why. */
 export class MembershipError extends Error {
   override readonly name = 'MembershipError';
-}
-
-/**
- * What is stored beside a snapshot's data: the configuration and the member addresses, as JSON so that
- * an operator can read it. (The configuration's keys are the ones decodeConfState reads.)
- */
-function describeSnapshot(confState: ConfState, members: MemberTable): Uint8Array {
-  return new TextEncoder().encode(
-    JSON.stringify({ voters: confState.voters, learners: confState.learners, members }),
-  );
-}
-
-function membersOfSnapshot(metadata: Uint8Array): ReadonlyMap<string, MemberAddresses> {
-  const parsed = JSON.parse(new TextDecoder().decode(metadata)) as { members?: unknown };
-  return parsed.members === undefined ? new Map() : parseMemberTable(parsed.members, 'snapshot metadata');
 }
 
 /** Counters reported in /debug/vars. */
@@ -180,6 +170,14 @@ export class DustNode {
       const log = await DustNode.openLog(config, warnings);
       const snapshots = await SnapshotStore.open(path.join(config.dataDir, 'raft', 'snapshots'), {
         warnings,
+      });
+      await recoverFromPeersFile({
+        raftDirectory: path.join(config.dataDir, 'raft'),
+        log,
+        snapshots,
+        members,
+        foreignKeys: config.foreignKeys,
+        logger,
       });
       const latest = await DustNode.latestSnapshot(config, log, snapshots, logger, {
         self,
@@ -399,11 +397,19 @@ export class DustNode {
     if (stored === undefined) throw new Error(`the snapshot at index ${metadata.index} is not stored here`);
     // Only the bootstrap snapshot at index 0 is empty, and a leader never needs to send that one.
     if (stored.dataBytes === 0) throw new Error(`the snapshot at index ${metadata.index} holds no database`);
-    const image = await stored.readAll();
-    await this.reads.exclusive(() => {
-      this.database.restore(image);
-      this.databaseIndex = metadata.index;
-    });
+    // The database is copied out of the snapshot file in chunks and restored from that copy, so that a
+    // large database is never held in memory.
+    const file = path.join(this.config.dataDir, snapshotWorkDirectoryName, 'installing.sqlite');
+    fs.rmSync(file, { force: true });
+    try {
+      await stored.copyDataTo(file);
+      await this.reads.exclusive(() => {
+        this.database.restoreFromFile(file);
+        this.databaseIndex = metadata.index;
+      });
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
     this.storage.setSnapshot(metadata);
     this.latestSnapshot = metadata;
     this.counters.restores++;
@@ -505,31 +511,38 @@ export class DustNode {
     if (this.databaseIndex <= this.latestSnapshot.index) return false;
     this.snapshotting = true;
     try {
-      const { image, captured } = await this.reads.snapshot(() => {
-        const index = this.databaseIndex;
-        return { index, term: this.raw.termAt(index), confState: this.raw.status().configuration };
-      });
-      if (captured.term === undefined) throw new Error(`no term known for applied index ${captured.index}`);
-      const metadata: SnapshotMetadata = {
-        index: captured.index,
-        term: captured.term,
-        confState: captured.confState,
-      };
-      await this.snapshots.save(
-        {
-          index: metadata.index,
-          term: metadata.term,
-          metadata: describeSnapshot(metadata.confState, this.members.toTable()),
-        },
-        image,
-      );
+      // The database is copied to a work file page by page and the file streamed into the snapshot, so
+      // that memory does not grow with the database.
+      const file = path.join(this.config.dataDir, snapshotWorkDirectoryName, 'taking.sqlite');
+      fs.rmSync(file, { force: true });
+      let stored: StoredSnapshot;
+      let metadata: SnapshotMetadata;
+      try {
+        const captured = await snapshotToFile(this.reads, this.database, file, () => {
+          const index = this.databaseIndex;
+          return { index, term: this.raw.termAt(index), confState: this.raw.status().configuration };
+        });
+        if (captured.term === undefined)
+          throw new Error(`no term known for applied index ${captured.index}`);
+        metadata = { index: captured.index, term: captured.term, confState: captured.confState };
+        stored = await this.snapshots.saveFile(
+          {
+            index: metadata.index,
+            term: metadata.term,
+            metadata: describeSnapshot(metadata.confState, this.members.toTable()),
+          },
+          file,
+        );
+      } finally {
+        fs.rmSync(file, { force: true });
+      }
       this.storage.setSnapshot(metadata);
       // The log keeps its entries after the compaction point it already has, however many are asked.
       await this.storage.compact(Math.max(this.log.firstIndex() - 1, metadata.index - trailingEntries));
       this.latestSnapshot = metadata;
       this.counters.snapshots++;
       this.logger.info(
-        `snapshot taken at index ${metadata.index} (${image.byteLength} bytes); log compacted`,
+        `snapshot taken at index ${metadata.index} (${stored.dataBytes} bytes); log compacted`,
       );
       return true;
     } catch (error) {
