@@ -4,9 +4,10 @@
 import { decodeCommand } from '../command/codec.js';
 import type { StatementsCommand } from '../command/types.js';
 import { type DataStore, LeaderNotFoundError, type StatementsResponse, StoreError } from '../http/store.js';
-import type { RpcCallContext, RpcClient, RpcServer } from '../transport/index.js';
+import type { RpcCallContext, RpcClient, RpcHandler, RpcServer } from '../transport/index.js';
 import { encodeStatementsResponse, ForwardFormatError, fromWireReadOptions } from './forward-codec.js';
 import type { MemberAddresses, MemberTable } from './members.js';
+import { ClusterServiceCounters } from './service-counters.js';
 
 export const clusterMethods = {
   join: 'cluster.join',
@@ -90,12 +91,22 @@ export function parseJoinRequest(payload: unknown): JoinRequest {
 }
 
 export class ClusterService {
+  readonly counters = new ClusterServiceCounters();
+
   constructor(
     private readonly node: ClusterNode,
     private readonly client: RpcClient,
   ) {}
 
-  register(server: RpcServer): void {
+  register(rpcServer: RpcServer): void {
+    // Every method registered below is counted as it is called.
+    const server = {
+      handle: (method: string, handler: RpcHandler): void =>
+        rpcServer.handle(method, (payload, context) => {
+          this.counters.received(method);
+          return handler(payload, context);
+        }),
+    };
     server.handle(clusterMethods.meta, () => this.node.meta());
     server.handle(clusterMethods.members, () => ({ members: this.node.memberTable() }));
     server.handle(clusterMethods.join, (payload) => this.join(parseJoinRequest(payload)));

@@ -86,15 +86,17 @@ async function main(): Promise<void> {
     transfersMax: backupTransfersMax,
     leaderHint: (leaderId) => leaderHintOf(node, leaderId),
   });
-  new ClusterService(clusterNodeOf(node, store, backup, dustVersion()), node.network.rpcClient).register(
-    node.network.rpcServer,
+  const clusterService = new ClusterService(
+    clusterNodeOf(node, store, backup, dustVersion()),
+    node.network.rpcClient,
   );
+  clusterService.register(node.network.rpcServer);
   const proxy = new RpcLeaderProxy(node.network.rpcClient);
   const api = createApiServer(
     {
       store,
       backup,
-      status: new NodeStatus(() => node, dustVersion()),
+      status: new NodeStatus(() => node, dustVersion(), () => clusterService.counters.toJson()),
       membership: membershipOf(node),
       proxy,
       onInternalError: (error, request) =>

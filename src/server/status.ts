@@ -23,6 +23,8 @@ export class NodeStatus implements StatusProvider {
   constructor(
     private readonly node: () => DustNode | undefined,
     private readonly version: string,
+    /** The cluster service's request counters, for /debug/vars. */
+    private readonly clusterCounters: () => Readonly<Record<string, number>> = () => ({}),
   ) {}
 
   status(): Promise<Readonly<Record<string, JsonValue>>> {
@@ -69,6 +71,14 @@ export class NodeStatus implements StatusProvider {
         last_snapshot_index: snapshot.index,
         last_snapshot_term: snapshot.term,
         num_peers: raft.configuration.voters.length + raft.configuration.learners.length - 1,
+        last_contact: this.lastContact(node),
+        // hashicorp/raft's rendering of a configuration, which rqlite prints here.
+        latest_configuration: `[${[
+          ...raft.configuration.voters.map((id) => `{Suffrage:Voter ID:${id} Address:${this.addressOf(id)}}`),
+          ...raft.configuration.learners.map(
+            (id) => `{Suffrage:Nonvoter ID:${id} Address:${this.addressOf(id)}}`,
+          ),
+        ].join(' ')}]`,
         voter: raft.configuration.voters.includes(config.nodeId),
         log_size: log.bytes,
         log_segments: log.segments,
@@ -97,7 +107,20 @@ export class NodeStatus implements StatusProvider {
         conn_pool_stats: { ...node.reads.stats() },
       },
     };
-    return Promise.resolve({ store });
+    const cluster = {
+      addr: node.self.raftAddress,
+      api_addr: node.self.apiUrl.replace(/^https?:\/\//, ''),
+      https: 'false',
+    };
+    return Promise.resolve({ store, cluster });
+  }
+
+  /** As rqlite: 0 on the leader, the time since the leader was last heard from elsewhere, or "never". */
+  private lastContact(node: DustNode): JsonValue {
+    const ageMs = node.leaderContactAgeMs();
+    if (ageMs === 0) return 0;
+    if (!Number.isFinite(ageMs)) return 'never';
+    return formatGoDuration(BigInt(Math.round(ageMs * 1e6)));
   }
 
   debugVars(): Readonly<Record<string, JsonValue>> {
@@ -105,6 +128,7 @@ export class NodeStatus implements StatusProvider {
     if (node === undefined) return {};
     const log = node.log.stats();
     return {
+      cluster: { ...this.clusterCounters() },
       store: {
         num_snapshots: node.counters.snapshots,
         num_snapshots_failed: node.counters.snapshotsFailed,

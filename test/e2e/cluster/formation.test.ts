@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { judgeQuery, judgeWrite } from './api-results.js';
 import { Cluster, type ClusterNode } from './cluster-harness.js';
-import { describeOutcome, jsonAt } from './node-http.js';
+import { describeOutcome, jsonAt, jsonNumber, jsonString } from './node-http.js';
 import { pollUntil } from './polling.js';
 import { clusterSkipReason, serverFromEnvironment } from './server-binary.js';
 
@@ -183,6 +183,48 @@ describe(`a three-node ${server} cluster`, { skip: skipReason ?? false, timeout:
           );
           assert.equal(jsonAt(byId, node.id, 'addr'), node.raftAddress);
         }
+      }
+    });
+  });
+
+  it('describes the cluster in /status and counts forwarded requests in /debug/vars', async () => {
+    const cluster = started();
+    await cluster.explainFailures(async () => {
+      const leader = await cluster.leader();
+      const follower = cluster.nodes.find((node) => node !== leader);
+      assert.ok(follower !== undefined);
+      const varsOf = async (node: ClusterNode): Promise<unknown> => {
+        const outcome = await cluster.get(node, '/debug/vars');
+        assert.equal(outcome.kind === 'answered' ? outcome.status : undefined, 200, describeOutcome(outcome));
+        return outcome.kind === 'answered' ? outcome.json : undefined;
+      };
+      const executesBefore = jsonNumber(await varsOf(leader), 'cluster', 'num_execute_req');
+      assert.equal(typeof executesBefore, 'number', 'the leader counts execute requests from other nodes');
+      await insert(follower, 900);
+      const executesAfter = jsonNumber(await varsOf(leader), 'cluster', 'num_execute_req');
+      assert.equal(executesAfter, (executesBefore ?? 0) + 1, "the follower's write reached the leader once");
+
+      for (const node of cluster.nodes) {
+        const outcome = await cluster.get(node, '/status');
+        const status = outcome.kind === 'answered' ? outcome.json : undefined;
+        assert.equal(jsonString(status, 'cluster', 'addr'), node.raftAddress, describeOutcome(outcome));
+        assert.equal(jsonString(status, 'cluster', 'api_addr'), node.httpAddress);
+        const configuration = jsonString(status, 'store', 'raft', 'latest_configuration') ?? '';
+        for (const member of cluster.nodes) {
+          assert.ok(
+            configuration.includes(`{Suffrage:Voter ID:${member.id} Address:${member.raftAddress}}`),
+            `node ${node.id} lists member ${member.id} in ${configuration}`,
+          );
+        }
+        // The leader has no one to hear from; a follower heard from its leader moments ago.
+        const lastContact = jsonAt(status, 'store', 'raft', 'last_contact');
+        if (node === leader) assert.equal(lastContact, 0);
+        else
+          assert.match(
+            String(lastContact),
+            /^[0-9.]+(ns|µs|us|ms|s)$/,
+            `node ${node.id}: ${String(lastContact)}`,
+          );
       }
     });
   });
