@@ -160,7 +160,7 @@ export function createApiServer(dependencies: ApiDependencies, options: ApiServe
     status: dependencies.status,
     membership: dependencies.membership,
     proxy: dependencies.proxy ?? noLeaderElsewhere,
-    sql: dependencies.sql ?? sqlTools,
+    sql: dependencies.sql ?? sqlTools.memoizedSqlTools(),
     clock,
     random: dependencies.random ?? systemRandom,
     counters: new Counters(),

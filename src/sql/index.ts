@@ -9,3 +9,5 @@ export type { StatementAnalysis } from './analyze.js';
 export { analyze } from './analyze.js';
 export { disallowedPragma } from './pragma.js';
 export { splitStatements } from './split.js';
+export type { SqlToolSet } from './memo.js';
+export { memoizedSqlTools } from './memo.js';
