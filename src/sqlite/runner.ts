@@ -33,15 +33,20 @@ export function runForWrite(connection: Connection, statement: Statement): Write
       rowsAffected = 0n;
       continue;
     }
+    let counted: [bigint, bigint] | undefined;
     const outcome = attempt(() => {
       const prepared = connection.prepare(unit.text);
       const bound = cursor.take(unit.parameters, 'exec');
       if ('kind' in bound) return bound;
-      prepared.run(...argumentsFor(bound));
+      const info = prepared.run(...argumentsFor(bound));
+      // When the statement changed rows, run() reports sqlite3_changes() and the last rowid, which is
+      // what the query below would read. When it changed none, run() says 0 while sqlite3_changes()
+      // still holds an earlier statement's count, which rqlite reports: only the query gives that.
+      if (info.changes > 0) counted = [BigInt(info.lastInsertRowid), BigInt(info.changes)];
       return undefined;
     });
     if (outcome !== undefined) return outcome;
-    [lastInsertId, rowsAffected] = connectionCounters(connection);
+    [lastInsertId, rowsAffected] = counted ?? connectionCounters(connection);
   }
   return { kind: 'write', lastInsertId, rowsAffected, seconds: secondsSince(startedNs) };
 }
