@@ -19,6 +19,7 @@ export const clusterMethods = {
   remove: 'cluster.remove',
   load: 'cluster.load',
   stepdown: 'cluster.stepdown',
+  notify: 'cluster.notify',
 } as const;
 
 /** What a node tells others about itself (the `meta` method). */
@@ -109,6 +110,9 @@ export class ClusterService {
     };
     server.handle(clusterMethods.meta, () => this.node.meta());
     server.handle(clusterMethods.members, () => ({ members: this.node.memberTable() }));
+    // Nodes waiting to form a cluster (-bootstrap-expect) notify every target; a member has nothing to
+    // wait for, and the sender will find it running and join.
+    server.handle(clusterMethods.notify, () => null);
     server.handle(clusterMethods.join, (payload) => this.join(parseJoinRequest(payload)));
     server.handle(clusterMethods.execute, async (payload, context: RpcCallContext) => {
       const response = await this.node.store.execute(statementsCommand(payload), {

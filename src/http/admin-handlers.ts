@@ -11,6 +11,7 @@ import type { JsonValue } from './json-write.js';
 import { jsonContentType } from './response.js';
 import { renderDebugVars, renderNode, renderNodes, renderStatus, type NodeReport } from './status-render.js';
 import { LeaderNotFoundError, StoreError, StoreNotOpenError, type ClusterMember } from './store.js';
+import type { WriteQueueStatus } from './write-queue.js';
 
 export async function handleStatus(exchange: Exchange): Promise<void> {
   const { response, params, context } = exchange;
@@ -28,6 +29,7 @@ export async function handleStatus(exchange: Exchange): Promise<void> {
     http: {
       auth: 'disabled',
       bind_addr: context.boundAddress(),
+      queue: { _default: queueStatus(context.writeQueue.status()) },
       tls: { enabled: 'false' },
       ...(context.allowOrigin === undefined ? {} : { allow_origin: context.allowOrigin }),
     },
@@ -224,10 +226,57 @@ export function handleDebugVars(exchange: Exchange): void {
         ['array_buffers', memory.arrayBuffers],
       ]),
     ],
-    ['http', context.counters.snapshot()],
+    ['http', { ...context.counters.snapshot(), ...queueCounters(context.writeQueue.status()) }],
+    ['queue', queueVars(context.writeQueue.status())],
   ]);
   for (const [name, value] of Object.entries(context.status.debugVars())) vars.set(name, value);
   response.send(200, renderDebugVars(vars, params.get('key') ?? ''));
+}
+
+/**
+ * `http.queue._default` in /status: rqlite's keys (`sequence_number` is the highest executed), then Dust's
+ * own, which say whether queued writes have been failing or lost.
+ */
+function queueStatus(queue: WriteQueueStatus): Record<string, JsonValue> {
+  return {
+    batch_size: queue.batchSize,
+    max_size: queue.capacity,
+    sequence_number: queue.sequenceNumber,
+    timeout: formatGoDuration(BigInt(Math.round(queue.timeoutMs * 1e6))),
+    tx: queue.transaction,
+    pending_requests: queue.queuedRequests,
+    executed_batches: queue.batchesExecuted,
+    failed_batch_attempts: queue.batchAttemptsFailed,
+    dropped_batches: queue.batchesDropped,
+    dropped_requests: queue.requestsDropped,
+    statement_errors: queue.statementErrors,
+    last_error: queue.lastError,
+  };
+}
+
+/** The queued-write counters of the `http` map in /debug/vars: rqlite's names, then Dust's. */
+function queueCounters(queue: WriteQueueStatus): Record<string, JsonValue> {
+  return {
+    queued_executions: queue.requestsAccepted,
+    queued_executions_num_stmts_rx: queue.statementsAccepted,
+    queued_executions_num_stmts_tx: queue.statementsSent,
+    queued_executions_ok: queue.batchesExecuted,
+    queued_executions_failed: queue.batchAttemptsFailed,
+    queued_executions_dropped: queue.batchesDropped,
+    queued_executions_requests_dropped: queue.requestsDropped,
+    queued_executions_statement_errors: queue.statementErrors,
+  };
+}
+
+/** The `queue` map of /debug/vars, as rqlite's batching queue reports itself. */
+function queueVars(queue: WriteQueueStatus): Record<string, JsonValue> {
+  return {
+    objects_rx: queue.requestsAccepted,
+    objects_tx: queue.requestsBatched,
+    num_timeout: queue.batchesByTimeout,
+    num_size: queue.batchesBySize,
+    num_flush: queue.batchesByFlush,
+  };
 }
 
 /** `GET /` goes to the console, as it does on rqlite. */

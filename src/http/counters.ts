@@ -21,7 +21,8 @@ export type CounterName =
   | 'remote_queries'
   | 'remote_requests'
   | 'client_errors'
-  | 'internal_errors';
+  | 'internal_errors'
+  | 'queued_executions_wait';
 
 const names: readonly CounterName[] = [
   'executions',
@@ -44,6 +45,7 @@ const names: readonly CounterName[] = [
   'remote_requests',
   'client_errors',
   'internal_errors',
+  'queued_executions_wait',
 ];
 
 export class Counters {

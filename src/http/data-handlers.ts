@@ -3,12 +3,34 @@
 // detected, disallowed PRAGMAs refused), asks the store (or the leader), and renders rqlite's JSON.
 import type { Statement, StatementsCommand } from '../command/types.js';
 import { decodeUtf8 } from './go-text.js';
-import { onLeader, type Exchange, type LeaderOutcome } from './exchange.js';
-import { parseStatementsBody, RequestBodyError, type ParsedStatement } from './request-body.js';
+import {
+  defaultTimeoutMs,
+  onLeader,
+  onLeaderUnattended,
+  type ApiContext,
+  type Exchange,
+  type LeaderOutcome,
+} from './exchange.js';
+import { noStatements, parseStatementsBody, RequestBodyError, type ParsedStatement } from './request-body.js';
 import { renderResults, renderSqlPreviews, type ResultsShape, type SqlPreview } from './render.js';
 import { UnsupportedJsonValueError } from './json-write.js';
 import { jsonContentType } from './response.js';
-import type { ReadOptions, StatementsResponse } from './store.js';
+import {
+  LeaderNotFoundError,
+  StoreError,
+  type ExecuteOptions,
+  type ForwardOptions,
+  type Forwarded,
+  type LeaderHint,
+  type ReadOptions,
+  type StatementsResponse,
+} from './store.js';
+import {
+  abortReason,
+  WriteQueueClosedError,
+  WriteQueueFullError,
+  type QueuedOutcome,
+} from './write-queue.js';
 
 /** rqlite's default wait for a linearizable read's preconditions. */
 const defaultLinearizableTimeoutMs = 10_000;
@@ -17,9 +39,7 @@ export async function handleExecute(exchange: Exchange): Promise<void> {
   const { response, params, context } = exchange;
   response.set('Content-Type', jsonContentType);
   if (exchange.method !== 'POST') return response.send(405);
-  if (params.has('queue')) {
-    return response.error(501, 'queued writes (queue) are not supported yet; send the request without queue');
-  }
+  if (params.has('queue')) return handleQueuedExecute(exchange);
   const parsed = await readStatements(exchange, true);
   if (parsed === undefined) return;
   context.counters.add('execute_stmts_rx', parsed.length);
@@ -38,13 +58,134 @@ export async function handleExecute(exchange: Exchange): Promise<void> {
   const outcome = await onLeader(
     exchange,
     'Execute',
-    () => context.store.execute(command, options),
-    (leader, forward) => {
-      context.counters.add('remote_executions');
-      return context.proxy.execute(command, options, leader, forward);
-    },
+    () => executeHere(context, command, options),
+    (leader, forward) => forwardExecute(context, command, options, leader, forward),
   );
   answerWith(exchange, outcome, 'mixed');
+}
+
+/** The two halves of every execute: on this node when it leads, else on the leader. */
+function executeHere(
+  context: ApiContext,
+  command: StatementsCommand,
+  options: ExecuteOptions,
+): Promise<StatementsResponse> {
+  return context.store.execute(command, options);
+}
+
+function forwardExecute(
+  context: ApiContext,
+  command: StatementsCommand,
+  options: ExecuteOptions,
+  leader: LeaderHint,
+  forward: ForwardOptions,
+): Promise<Forwarded<StatementsResponse>> {
+  context.counters.add('remote_executions');
+  return context.proxy.execute(command, options, leader, forward);
+}
+
+/**
+ * Executes a batch of queued writes by the path a plain /db/execute takes. The batch has no client: it is
+ * never aborted, and it may wait for the leader as long as a client's default `timeout`.
+ */
+export async function executeQueuedBatch(
+  context: ApiContext,
+  command: StatementsCommand,
+): Promise<StatementsResponse> {
+  const signal = new AbortController().signal;
+  const options: ExecuteOptions = { dbTimeoutMs: 0, signal };
+  const forwarded = await onLeaderUnattended(
+    context,
+    () => executeHere(context, command, options),
+    (leader, forward) => forwardExecute(context, command, options, leader, forward),
+    { timeoutMs: defaultTimeoutMs, retries: 0, signal },
+  );
+  return forwarded.value;
+}
+
+/**
+ * `POST /db/execute?queue`: the statements are read and prepared exactly as for a plain execute, then
+ * queued, and the answer carries the request's sequence number. With `wait` the answer waits until the
+ * request's batch has been executed (408 after `timeout`); an empty body with `wait` is a barrier that
+ * waits for everything queued before it.
+ */
+async function handleQueuedExecute(exchange: Exchange): Promise<void> {
+  const { params, context, response } = exchange;
+  const wait = params.has('wait');
+  const parsed = await readStatements(exchange, true, wait);
+  if (parsed === undefined) return;
+  const statements = prepareStatements(exchange, parsed, true);
+  if (statements === undefined) return;
+  if (refuseDisallowedPragma(exchange, statements, 'mixed')) return;
+  if (!params.has('noleader') && !(await leaderIsKnown(context))) {
+    context.counters.add('leader_not_found');
+    return response.error(503, new LeaderNotFoundError().message);
+  }
+
+  const timeoutMs = Math.max(0, params.durationMs('timeout', defaultTimeoutMs));
+  const startedMs = context.clock.nowMs();
+  let ticket;
+  try {
+    ticket = await context.writeQueue.enqueue(statements, { timeoutMs, signal: exchange.signal });
+  } catch (error) {
+    if (error instanceof WriteQueueFullError || error instanceof WriteQueueClosedError) {
+      return response.error(503, error.message);
+    }
+    throw error;
+  }
+  if (!wait)
+    return respondWithResults(
+      exchange,
+      { results: [] },
+      'mixed',
+      undefined,
+      undefined,
+      ticket.sequenceNumber,
+    );
+
+  context.counters.add('queued_executions_wait');
+  const remainingMs = Math.max(0, timeoutMs - (context.clock.nowMs() - startedMs));
+  const outcome = await settledWithin(ticket.settled, remainingMs, exchange.signal);
+  if (outcome === undefined) return response.error(408, 'queue wait timeout');
+  const error = outcome.kind === 'dropped' ? outcome.reason : undefined;
+  respondWithResults(exchange, { results: [] }, 'mixed', undefined, error, ticket.sequenceNumber);
+}
+
+async function leaderIsKnown(context: ApiContext): Promise<boolean> {
+  try {
+    return (await context.status.leader()) !== undefined;
+  } catch (error) {
+    // No leader, or a store that is not open yet: either way no leader can be named.
+    if (error instanceof StoreError) return false;
+    throw error;
+  }
+}
+
+/** The outcome, or undefined when `timeoutMs` passes first; the client leaving ends the wait too. */
+function settledWithin(
+  settled: Promise<QueuedOutcome>,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<QueuedOutcome | undefined> {
+  return new Promise((resolve, reject) => {
+    const finish = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onAbort = (): void => {
+      finish();
+      reject(abortReason(signal));
+    };
+    const timer = setTimeout(() => {
+      finish();
+      resolve(undefined);
+    }, timeoutMs);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void settled.then((outcome) => {
+      finish();
+      resolve(outcome);
+    });
+  });
 }
 
 export async function handleQuery(exchange: Exchange): Promise<void> {
@@ -137,15 +278,19 @@ export async function handleSqlPreview(exchange: Exchange): Promise<void> {
 async function readStatements(
   exchange: Exchange,
   allowPlainText: boolean,
+  allowNone = false,
 ): Promise<ParsedStatement[] | undefined> {
   const body = await exchange.readBody();
   if (allowPlainText && (exchange.header('content-type') ?? '').startsWith('text/plain')) {
     return [{ sql: decodeUtf8(body), positional: [], named: {} }];
   }
+  // A queued write that waits may have no statement at all (it is then a barrier): an empty body or `[]`.
+  if (allowNone && body.every((byte) => isJsonSpace(byte))) return [];
   try {
     return parseStatementsBody(body, exchange.context.statementsMax);
   } catch (error) {
     if (!(error instanceof RequestBodyError)) throw error;
+    if (allowNone && error.message === noStatements) return [];
     exchange.context.counters.add('client_errors');
     exchange.response.error(error.status, error.message);
     return undefined;
@@ -207,6 +352,10 @@ function refuseDisallowedPragma(
   return refused;
 }
 
+function isJsonSpace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
+}
+
 function readOptions(exchange: Exchange): ReadOptions {
   const { params } = exchange;
   return {
@@ -247,6 +396,7 @@ function respondWithResults(
   shape: ResultsShape,
   servedBy: string | undefined,
   error?: string,
+  sequenceNumber?: bigint,
 ): void {
   const { params, response } = exchange;
   const timings = params.has('timings');
@@ -256,6 +406,7 @@ function respondWithResults(
     shape,
     ...(error === undefined ? {} : { error }),
     ...(timings ? { seconds: exchange.elapsedSeconds() } : {}),
+    ...(sequenceNumber === undefined ? {} : { sequenceNumber }),
     ...(raftIndex === undefined ? {} : { raftIndex }),
   };
   const options = {

@@ -7,6 +7,7 @@ import { readBody } from './body.js';
 import type { Counters } from './counters.js';
 import type { QueryParams } from './query-params.js';
 import type { ApiResponse } from './response.js';
+import type { WriteQueue } from './write-queue.js';
 import {
   ForwardUnauthorizedError,
   LeaderNotFoundError,
@@ -60,6 +61,8 @@ export interface ApiContext {
   readonly allowOrigin: string | undefined;
   readonly startedAtMs: number;
   readonly startedAtNs: bigint;
+  /** Queued writes (`/db/execute?queue`). */
+  readonly writeQueue: WriteQueue;
 }
 
 export class Exchange {
@@ -135,6 +138,24 @@ export async function onLeader<T>(
     } catch (forwardError) {
       return failure(exchange, operationName, forwardError);
     }
+  }
+}
+
+/**
+ * Runs `local`; if this node is not the leader, forwards. For work done on the node's own behalf (queued
+ * batches), which has no client to redirect or answer: every failure is thrown to the caller.
+ */
+export async function onLeaderUnattended<T>(
+  context: ApiContext,
+  local: () => Promise<T>,
+  forward: (leader: LeaderHint, options: ForwardOptions) => Promise<Forwarded<T>>,
+  forwardOptions: ForwardOptions,
+): Promise<Forwarded<T>> {
+  try {
+    return { value: await local(), servedBy: context.advertisedAddress() };
+  } catch (error) {
+    if (!(error instanceof NotLeaderError)) throw error;
+    return forward(error.leader, forwardOptions);
   }
 }
 

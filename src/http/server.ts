@@ -21,12 +21,19 @@ import {
 import { handleBackup, handleBoot, handleLoad, handleSnapshot } from './backup-handlers.js';
 import { BodyTooLargeError, ClientGoneError } from './body.js';
 import { Counters, type CounterName } from './counters.js';
-import { handleExecute, handleQuery, handleRequest, handleSqlPreview } from './data-handlers.js';
+import {
+  executeQueuedBatch,
+  handleExecute,
+  handleQuery,
+  handleRequest,
+  handleSqlPreview,
+} from './data-handlers.js';
 import { Exchange, type ApiClock, type ApiContext, type ApiRandom } from './exchange.js';
 import { QueryParams, QueryParamsError, unescapePath } from './query-params.js';
 import { ApiResponse } from './response.js';
 import {
   noLeaderElsewhere,
+  StoreError,
   type BackupStore,
   type DataStore,
   type LeaderProxy,
@@ -34,6 +41,7 @@ import {
   type SqlTools,
   type StatusProvider,
 } from './store.js';
+import { systemScheduler, WriteQueue, writeQueueDefaults, type WriteQueueConfig } from './write-queue.js';
 
 export interface ApiDependencies {
   readonly store: DataStore;
@@ -49,6 +57,8 @@ export interface ApiDependencies {
   readonly random?: ApiRandom;
   /** Told about every exception a handler did not expect (the client got a 500); for the log. */
   readonly onInternalError?: (error: unknown, request: { method: string; url: string }) => void;
+  /** Told about queued batches that fail or are dropped, and statements that fail in them; for the log. */
+  readonly log?: { warn(message: string): void; error(message: string): void };
 }
 
 export interface ApiServerOptions {
@@ -70,6 +80,8 @@ export interface ApiServerOptions {
   readonly requestTimeoutMs?: number;
   /** How long an idle keep-alive connection stays open. */
   readonly keepAliveTimeoutMs?: number;
+  /** Queued writes: capacity, batch size and timeout, transaction, retries (rqlited's defaults otherwise). */
+  readonly writeQueue?: Partial<WriteQueueConfig>;
 }
 
 export const apiServerDefaults = {
@@ -89,7 +101,9 @@ export interface ApiServer {
   listen(port: number, host: string): Promise<AddressInfo>;
   /**
    * Stops accepting connections and ends idle ones; requests in flight have `graceMs` (default 10 s) to
-   * finish before their connections are closed. Resolves when every connection is closed.
+   * finish before their connections are closed. Queued writes are executed at once within the same grace
+   * period (what is left after it is dropped and logged). Resolves when every connection is closed and
+   * the queue is empty.
    */
   close(options?: { readonly graceMs?: number }): Promise<void>;
 }
@@ -142,7 +156,8 @@ function route(path: string): Route | undefined {
 }
 
 export function createApiServer(dependencies: ApiDependencies, options: ApiServerOptions): ApiServer {
-  const limits = { ...apiServerDefaults, ...definedOnly(options) };
+  const { writeQueue: writeQueueOptions, ...limitOptions } = options;
+  const limits = { ...apiServerDefaults, ...definedOnly(limitOptions) };
   for (const [name, value] of Object.entries(limits)) {
     if (typeof value === 'number' && !(Number.isSafeInteger(value) && value > 0)) {
       throw new RangeError(`createApiServer: ${name} must be a positive integer, got ${value}`);
@@ -155,6 +170,17 @@ export function createApiServer(dependencies: ApiDependencies, options: ApiServe
     headersTimeout: Math.min(limits.requestTimeoutMs, 60_000),
     keepAliveTimeout: limits.keepAliveTimeoutMs,
   });
+  const writeQueue = new WriteQueue(
+    { ...writeQueueDefaults, ...definedOnly(writeQueueOptions ?? {}) },
+    {
+      execute: (command) => executeQueuedBatch(context, command),
+      isTransient: isTransientWriteFailure,
+      scheduler: systemScheduler,
+      // rqlite numbers queued requests from the node's start time in nanoseconds.
+      sequenceNumberBase: BigInt(Math.trunc(clock.nowMs())) * 1_000_000n,
+      log: dependencies.log ?? { warn: () => undefined, error: () => undefined },
+    },
+  );
   const context: ApiContext = {
     store: dependencies.store,
     status: dependencies.status,
@@ -174,6 +200,7 @@ export function createApiServer(dependencies: ApiDependencies, options: ApiServe
     allowOrigin: options.allowOrigin,
     startedAtMs: clock.nowMs(),
     startedAtNs: clock.monotonicNs(),
+    writeQueue,
   };
   const reportInternalError = dependencies.onInternalError ?? (() => undefined);
 
@@ -299,9 +326,9 @@ export function createApiServer(dependencies: ApiDependencies, options: ApiServe
           resolve(server.address() as AddressInfo);
         });
       }),
-    close: (closeOptions = {}) =>
-      new Promise<void>((resolve) => {
-        const graceMs = closeOptions.graceMs ?? defaultCloseGraceMs;
+    close: async (closeOptions = {}) => {
+      const graceMs = closeOptions.graceMs ?? defaultCloseGraceMs;
+      const closed = new Promise<void>((resolve) => {
         // Requests in flight get the grace period to finish; then their connections are cut.
         const cut = setTimeout(() => server.closeAllConnections(), Math.max(0, graceMs));
         server.close(() => {
@@ -309,9 +336,29 @@ export function createApiServer(dependencies: ApiDependencies, options: ApiServe
           resolve();
         });
         server.closeIdleConnections();
-      }),
+      });
+      // The queue still needs the store (and the leader), so it drains before the caller closes them.
+      await Promise.all([writeQueue.close(graceMs), closed]);
+    },
   };
 }
+
+/**
+ * Failures of a queued batch worth retrying: nothing was done (no leader yet, a store not open or not
+ * ready, the leader changed) or the leader could not answer in time. Anything else drops the batch.
+ */
+function isTransientWriteFailure(error: unknown): boolean {
+  return error instanceof StoreError && transientWriteFailureCodes.has(error.code);
+}
+
+const transientWriteFailureCodes: ReadonlySet<StoreError['code']> = new Set([
+  'not_leader',
+  'leader_not_found',
+  'not_open',
+  'not_ready',
+  'timeout',
+  'shutting_down',
+]);
 
 /** Splits a request target into path and raw query; an absolute-form target loses its scheme and host. */
 function splitTarget(url: string): { path: string; rawQuery: string } {

@@ -41,8 +41,21 @@ export interface NodeConfig {
   readonly joinIntervalMs: number;
   /** Join as a read replica (-raft-non-voter). */
   readonly nonVoter: boolean;
+  /**
+   * Voters to wait for before one of them founds a cluster (-bootstrap-expect; 0 = off). Every node is
+   * started with the same -join list; used only by a node that has no state yet.
+   */
+  readonly bootstrapExpect: number;
+  /** A node that has neither joined nor founded a cluster after this long exits. */
+  readonly bootstrapExpectTimeoutMs: number;
   /** Hand leadership to another voter before a graceful shutdown (-raft-shutdown-stepdown). */
   readonly shutdownStepdown: boolean;
+  /** Queued writes: most requests waiting (-write-queue-capacity), requests per batch, batch timeout. */
+  readonly writeQueueCapacity: number;
+  readonly writeQueueBatchSize: number;
+  readonly writeQueueTimeoutMs: number;
+  /** Run each queued batch in one transaction (-write-queue-tx). */
+  readonly writeQueueTransaction: boolean;
   /** Flags the user gave whose feature is not built yet, with the reason, reported once at start-up. */
   readonly notSupportedYet: readonly { flag: string; reason: string }[];
 }
@@ -146,6 +159,30 @@ export function buildConfig(commandLine: ParsedCommandLine): NodeConfig {
       ? path.join(dataDir, 'db.sqlite')
       : path.resolve(str(values, 'on-disk-path'));
 
+  const joinTargets = str(values, 'join')
+    .split(',')
+    .map((target) => target.trim())
+    .filter((target) => target !== '');
+  const bootstrapExpect = atLeast(values, 'bootstrap-expect', 0);
+  if (bootstrapExpect > 0) {
+    if (bool(values, 'raft-non-voter')) {
+      throw new FlagError(
+        '-bootstrap-expect cannot be used with -raft-non-voter: a read replica cannot found a cluster',
+      );
+    }
+    if (joinTargets.length === 0) {
+      throw new FlagError(
+        '-bootstrap-expect needs -join: list the Raft addresses of the nodes that form the cluster',
+      );
+    }
+    const url = joinTargets.find((target) => /^https?:\/\//i.test(target));
+    if (url !== undefined) {
+      throw new FlagError(
+        `-bootstrap-expect needs Raft addresses (host:port) in -join, not an API URL: ${url}`,
+      );
+    }
+  }
+
   const notSupportedYet = flagSpecs
     .filter((spec) => spec.notSupportedYet !== undefined && commandLine.given.has(spec.name))
     .map((spec) => ({ flag: spec.name, reason: spec.notSupportedYet ?? '' }));
@@ -174,14 +211,17 @@ export function buildConfig(commandLine: ParsedCommandLine): NodeConfig {
     removeSelfOnShutdown: bool(values, 'raft-cluster-remove-shutdown'),
     httpBodyBytesMax: atLeast(values, 'http-body-max', 1024),
     statementsPerRequestMax: atLeast(values, 'statements-max', 1),
-    joinTargets: str(values, 'join')
-      .split(',')
-      .map((target) => target.trim())
-      .filter((target) => target !== ''),
+    joinTargets,
     joinAttempts: atLeast(values, 'join-attempts', 1),
     joinIntervalMs: positiveDuration(values, 'join-interval'),
     nonVoter: bool(values, 'raft-non-voter'),
+    bootstrapExpect,
+    bootstrapExpectTimeoutMs: positiveDuration(values, 'bootstrap-expect-timeout'),
     shutdownStepdown: bool(values, 'raft-shutdown-stepdown'),
+    writeQueueCapacity: atLeast(values, 'write-queue-capacity', 1),
+    writeQueueBatchSize: atLeast(values, 'write-queue-batch-size', 1),
+    writeQueueTimeoutMs: positiveDuration(values, 'write-queue-timeout'),
+    writeQueueTransaction: bool(values, 'write-queue-tx'),
     notSupportedYet,
   };
 }

@@ -199,14 +199,12 @@ export const flagSpecs: readonly FlagSpec[] = [
     kind: 'int',
     defaultValue: '0',
     help: 'Minimum number of voters to wait for before bootstrapping a cluster',
-    notSupportedYet: cluster,
   },
   {
     name: 'bootstrap-expect-timeout',
     kind: 'duration',
     defaultValue: '120s',
     help: 'Give up bootstrapping after this long',
-    notSupportedYet: cluster,
   },
   {
     name: 'disco-mode',
@@ -360,28 +358,24 @@ export const flagSpecs: readonly FlagSpec[] = [
     kind: 'int',
     defaultValue: '1024',
     help: 'Capacity of the queued-writes queue',
-    notSupportedYet: 'queued writes are not built yet',
   },
   {
     name: 'write-queue-batch-size',
     kind: 'int',
     defaultValue: '128',
     help: 'Queued-writes batch size, in requests',
-    notSupportedYet: 'queued writes are not built yet',
   },
   {
     name: 'write-queue-timeout',
     kind: 'duration',
     defaultValue: '50ms',
     help: 'Longest time a queued write waits for its batch',
-    notSupportedYet: 'queued writes are not built yet',
   },
   {
     name: 'write-queue-tx',
     kind: 'bool',
     defaultValue: 'false',
     help: 'Run each queued-writes batch in a transaction',
-    notSupportedYet: 'queued writes are not built yet',
   },
   {
     name: 'extensions-path',

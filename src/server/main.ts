@@ -3,10 +3,12 @@
 import path from 'node:path';
 
 import { createApiServer } from '../http/server.js';
+import { BootstrapTimeoutError } from '../cluster/bootstrap.js';
 import { joinCluster } from '../cluster/join.js';
 import { RpcLeaderProxy } from '../cluster/leader-proxy.js';
 import { ClusterService } from '../cluster/service.js';
 import { NodeBackupStore } from './backup-store.js';
+import { bootstrapStart, type BootstrapStart } from './bootstrap-start.js';
 import { clusterNodeOf, leaderHintOf, membershipOf } from './cluster-wiring.js';
 import { buildConfig, formatHostPort, type NodeConfig } from './config.js';
 import { ReplicatedDataStore } from './data-store.js';
@@ -61,10 +63,26 @@ async function main(): Promise<void> {
       : 'SQLite database in memory, rebuilt from the log at start',
   );
 
+  // With -bootstrap-expect, a node without state first learns whether it founds the cluster or joins it.
+  let start: BootstrapStart = { joining: config.joinTargets.length > 0, joinAttempts: config.joinAttempts };
+  if (config.bootstrapExpect > 0) {
+    try {
+      start = await bootstrapStart(config, logger.child('cluster'));
+    } catch (error) {
+      // One line that says what was seen, as for a failed join.
+      logger.error(
+        error instanceof BootstrapTimeoutError
+          ? error.message
+          : `cannot take part in forming a cluster: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      process.exit(exitFailure);
+    }
+  }
+
   let node: DustNode;
   try {
     node = await DustNode.open(config, logger.child('store'), {
-      joining: config.joinTargets.length > 0,
+      joining: start.joining,
       dialOverrides: parseDialOverrides(process.env['DUST_TEST_PEER_ADDRESSES']),
     });
   } catch (error) {
@@ -103,6 +121,7 @@ async function main(): Promise<void> {
         httpLogger.error(
           `${request.method} ${request.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
         ),
+      log: httpLogger,
     },
     {
       version: dustVersion(),
@@ -110,6 +129,12 @@ async function main(): Promise<void> {
       allowOrigin: config.httpAllowOrigin,
       bodyBytesMax: config.httpBodyBytesMax,
       statementsMax: config.statementsPerRequestMax,
+      writeQueue: {
+        capacity: config.writeQueueCapacity,
+        batchSize: config.writeQueueBatchSize,
+        timeoutMs: config.writeQueueTimeoutMs,
+        transaction: config.writeQueueTransaction,
+      },
     },
   );
   try {
@@ -124,8 +149,10 @@ async function main(): Promise<void> {
   }
 
   if (config.joinTargets.length > 0) {
-    if (node.startedEmpty) await join(node, config, logger);
-    else logger.info('this node has state of its own and is already a member: -join is ignored');
+    if (node.startedEmpty) await join(node, config, start.joinAttempts, logger);
+    else if (start.joining) {
+      logger.info('this node has state of its own and is already a member: -join is ignored');
+    }
   }
 
   const snapshotTimer = setInterval(() => {
@@ -154,7 +181,7 @@ async function main(): Promise<void> {
 }
 
 /** Asks the members named by -join to add this node; exits if none will. */
-async function join(node: DustNode, config: NodeConfig, logger: Logger): Promise<void> {
+async function join(node: DustNode, config: NodeConfig, attempts: number, logger: Logger): Promise<void> {
   try {
     const { members, via } = await joinCluster({
       targets: config.joinTargets,
@@ -164,7 +191,7 @@ async function join(node: DustNode, config: NodeConfig, logger: Logger): Promise
         apiUrl: node.self.apiUrl,
         voter: !config.nonVoter,
       },
-      attempts: config.joinAttempts,
+      attempts,
       intervalMs: config.joinIntervalMs,
       client: node.network.rpcClient,
       learn: (members) => node.members.learnAll(members),

@@ -46,13 +46,13 @@ describe('dustd command line', () => {
   });
 
   it('reports each given flag that is not supported yet, once, and runs', async () => {
-    const node = await DustdProcess.start({ flags: ['-auth', 'creds.json', '-write-queue-tx'] });
+    const node = await DustdProcess.start({ flags: ['-auth', 'creds.json', '-extensions-path', 'ext.so'] });
     try {
       const authLines = node.output
         .split('\n')
         .filter((line) => line.includes('-auth is accepted but not supported yet'));
       assert.equal(authLines.length, 1);
-      assert.match(node.output, /-write-queue-tx is accepted but not supported yet/);
+      assert.match(node.output, /-extensions-path is accepted but not supported yet/);
       assert.doesNotMatch(node.output, /-join is accepted/);
       const ready = await node.get('/readyz');
       assert.equal(ready.status, 200);

@@ -461,7 +461,7 @@ void describe('status endpoints', () => {
   void test('/debug/vars: the node entries and the provider entries, in name order', async () => {
     const text = (await send(node.port, 'GET', '/debug/vars')).text();
     const names = [...text.matchAll(/^"([^"]+)": /gm)].map((match) => match[1]);
-    assert.deepEqual(names, ['cmdline', 'http', 'memstats', 'store']);
+    assert.deepEqual(names, ['cmdline', 'http', 'memstats', 'queue', 'store']);
     assert.match(text, /"http": \{"backups": 0, /);
   });
 });

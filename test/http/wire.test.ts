@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { send, startFakeNode, type FakeNode } from './fake-node.js';
+import { fixedNowMs, send, startFakeNode, type FakeNode } from './fake-node.js';
 
 interface WireCase {
   readonly method: string;
@@ -232,13 +232,15 @@ const cases: readonly WireCase[] = [
     'on-demand snapshots (/snapshot) is not supported yet by this version of Dust',
   ),
   refused('GET', '/console/', 501, 'the web console (/console) is not supported yet by this version of Dust'),
-  refused(
-    'POST',
-    '/db/execute?queue',
-    501,
-    'queued writes (queue) are not supported yet; send the request without queue',
-    '["SELECT 1"]',
-  ),
+  // A queued write is answered at once with its sequence number: the node's start in nanoseconds, plus one.
+  {
+    method: 'POST',
+    path: '/db/execute?queue',
+    body: '["SELECT 1"]',
+    status: 200,
+    contentType: 'json',
+    expected: `{"results":[],"sequence_number":${BigInt(fixedNowMs) * 1_000_000n + 1n}}`,
+  },
 ];
 
 void describe('every answer has the bytes rqlite sends', () => {

@@ -79,10 +79,8 @@ describe('command line in rqlited syntax', () => {
 
   it('reports flags whose feature is not built yet, only when given', () => {
     assert.deepEqual(config('d').notSupportedYet, []);
-    const reported = config('-bootstrap-expect', '3', '-auth', 'a.json', 'd').notSupportedYet.map(
-      (f) => f.flag,
-    );
-    assert.deepEqual(reported.sort(), ['auth', 'bootstrap-expect']);
+    const reported = config('-disco-mode', 'dns', '-auth', 'a.json', 'd').notSupportedYet.map((f) => f.flag);
+    assert.deepEqual(reported.sort(), ['auth', 'disco-mode']);
   });
 
   it('accepts the old -raft-timeout spelling', () => {
