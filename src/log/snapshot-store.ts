@@ -56,6 +56,12 @@ export interface StoredSnapshot {
   readAll(): Promise<Uint8Array>;
   /** Reads the data through and checks its checksum. */
   verify(): Promise<void>;
+  /**
+   * Writes the data, verified, to a new file at `file` in chunks (memory stays bounded whatever the
+   * size). The file is not synced: it is a working copy. On any failure, a damaged snapshot included, the
+   * file is removed and the error thrown.
+   */
+  copyDataTo(file: string): Promise<void>;
 }
 
 export type SnapshotData = Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
@@ -214,6 +220,19 @@ export class SnapshotStore {
     return result;
   }
 
+  /**
+   * Saves the contents of the file at `file` as the data of a snapshot, as save() does, reading it in
+   * chunks so that memory stays bounded whatever its size. The file is left in place.
+   */
+  async saveFile(meta: SnapshotMeta, file: string): Promise<StoredSnapshot> {
+    const handle = await fsp.open(file, 'r');
+    try {
+      return await this.save(meta, readFileChunks(handle, this.limits.chunkBytes));
+    } finally {
+      await handle.close();
+    }
+  }
+
   private async saveNow(meta: SnapshotMeta, data: SnapshotData): Promise<StoredSnapshot> {
     const finalPath = path.join(this.directory, snapshotFileName(meta.index, meta.term));
     const temporaryPath = finalPath + snapshotTemporarySuffix;
@@ -298,6 +317,21 @@ export class SnapshotStore {
       async verify() {
         for await (const chunk of stream()) void chunk;
       },
+      async copyDataTo(file: string) {
+        const handle = await fsp.open(file, 'wx');
+        try {
+          let position = 0;
+          for await (const chunk of stream()) {
+            await writeFully(handle, chunk, position);
+            position += chunk.byteLength;
+          }
+          await handle.close();
+        } catch (error) {
+          await handle.close().catch(() => undefined);
+          await fsp.rm(file, { force: true }).catch(() => undefined);
+          throw error;
+        }
+      },
     };
   }
 }
@@ -349,12 +383,28 @@ class ChunkWriter {
   }
 
   private async writeFully(bytes: Uint8Array): Promise<void> {
-    let done = 0;
-    while (done < bytes.byteLength) {
-      const { bytesWritten } = await this.handle.write(bytes, done, bytes.byteLength - done, this.position);
-      done += bytesWritten;
-      this.position += bytesWritten;
-    }
+    await writeFully(this.handle, bytes, this.position);
+    this.position += bytes.byteLength;
+  }
+}
+
+async function writeFully(handle: fsp.FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+/** The whole file behind `handle`, in chunks of `chunkBytes`, each a buffer of its own. */
+async function* readFileChunks(handle: fsp.FileHandle, chunkBytes: number): AsyncIterable<Uint8Array> {
+  let position = 0;
+  for (;;) {
+    const chunk = await readExactly(handle, position, chunkBytes);
+    if (chunk.byteLength === 0) return;
+    position += chunk.byteLength;
+    yield chunk;
+    if (chunk.byteLength < chunkBytes) return;
   }
 }
 

@@ -141,8 +141,8 @@ export class NodeBackupStore implements BackupStore {
         throw error;
       }
       await fsp.rm(upload, { force: true });
-      // The node installs an image from memory (its restore and its snapshots take bytes).
-      await this.node.boot(await fsp.readFile(checkedCopy));
+      // The node installs the checked copy from its file: a large image is never held in memory.
+      await this.node.boot({ file: checkedCopy });
     } catch (error) {
       throw translate(error);
     } finally {

@@ -299,7 +299,8 @@ export const flagSpecs: readonly FlagSpec[] = [
     kind: 'duration',
     defaultValue: '50ms',
     help: 'Raft commit timeout',
-    notSupportedYet: 'a leader sends a new commit index to its followers at once; there is nothing to wait for',
+    notSupportedYet:
+      'a leader sends a new commit index to its followers at once; there is nothing to wait for',
   },
   {
     name: 'raft-election-timeout',

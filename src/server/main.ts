@@ -114,7 +114,11 @@ async function main(): Promise<void> {
     {
       store,
       backup,
-      status: new NodeStatus(() => node, dustVersion(), () => clusterService.counters.toJson()),
+      status: new NodeStatus(
+        () => node,
+        dustVersion(),
+        () => clusterService.counters.toJson(),
+      ),
       membership: membershipOf(node),
       proxy,
       onInternalError: (error, request) =>

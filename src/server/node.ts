@@ -26,13 +26,13 @@ import {
   SeededRandom,
   type SnapshotMetadata,
 } from '../raft/index.js';
+import { snapshotToFile } from '../sqlite/backup-copy.js';
 import { CommandFailedError, ReadPool, SqliteDatabase } from '../sqlite/index.js';
 import { formatHostPort, type NodeConfig } from './config.js';
 import { DataDirectoryLock } from './data-dir-lock.js';
 import type { Logger } from './logger.js';
 import { PeerNetwork } from './peer-network.js';
 import { ProposalRefusedError, RaftLoop } from './raft-loop.js';
-import { snapshotToFile } from '../sqlite/backup-copy.js';
 import { describeSnapshot, membersOfSnapshot } from './snapshot-metadata.js';
 import { recoverFromPeersFile } from './peers-recovery.js';
 
@@ -89,6 +89,10 @@ export class DustNode {
    */
   private databaseIndex: number;
   private snapshotting = false;
+  /** A snapshot sent by the leader is being installed. */
+  private installing = false;
+  /** The snapshot being taken, settled (never rejected) when it is done. */
+  private snapshotInFlight: Promise<unknown> = Promise.resolve();
   private closed = false;
   /** When this node last heard from the leader it follows (for `freshness` on `none` reads). */
   private leaderContactMs = 0;
@@ -393,6 +397,19 @@ export class DustNode {
 
   /** Replaces the database with the stored snapshot at `metadata.index` (sent by the leader). */
   private async installSnapshot(metadata: SnapshotMetadata): Promise<void> {
+    // A snapshot of our own being copied meanwhile would describe a database this install replaces (the
+    // copy restarts on a changed source) with an older index: it finishes first, and none starts until
+    // the install is done.
+    this.installing = true;
+    try {
+      await this.snapshotInFlight;
+      await this.installSnapshotNow(metadata);
+    } finally {
+      this.installing = false;
+    }
+  }
+
+  private async installSnapshotNow(metadata: SnapshotMetadata): Promise<void> {
     const stored = this.snapshots.list().find((candidate) => candidate.meta.index === metadata.index);
     if (stored === undefined) throw new Error(`the snapshot at index ${metadata.index} is not stored here`);
     // Only the bootstrap snapshot at index 0 is empty, and a leader never needs to send that one.
@@ -448,9 +465,12 @@ export class DustNode {
    * Replaces the database with `image` outside the log (POST /boot) and stores the image as the snapshot
    * at the applied index, so that a restart starts from it. Only the sole member of its cluster may do
    * this: elsewhere the other nodes would keep the old database. No command is applied meanwhile. The
-   * image must already be known to be a sound database (the caller checked it with VACUUM INTO).
+   * image must already be known to be a sound database (the caller checked it with VACUUM INTO). It
+   * is given in memory or, so that a large one is never held in memory, as a file of the caller's own
+   * (`{ file }`), which is read in chunks and left in place (its header may be rewritten in place to
+   * rollback-journal form).
    */
-  async boot(image: Uint8Array): Promise<void> {
+  async boot(image: Uint8Array | { readonly file: string }): Promise<void> {
     if (!this.isReady())
       throw new BootRefusedError('not_ready', 'the node is not ready yet; retry in a moment');
     if (!this.isSoleLeader()) {
@@ -478,9 +498,13 @@ export class DustNode {
         const meta = { index, term, metadata: describeSnapshot(metadata.confState, this.members.toTable()) };
         // The image is made durable before the database changes. Should the restore then fail, the
         // snapshot is written again from the database as it still is, so the two never disagree.
-        await this.snapshots.save(meta, image);
+        const stored =
+          image instanceof Uint8Array
+            ? await this.snapshots.save(meta, image)
+            : await this.snapshots.saveFile(meta, image.file);
         try {
-          this.database.restore(image);
+          if (image instanceof Uint8Array) this.database.restore(image);
+          else this.database.restoreFromFile(image.file);
         } catch (error) {
           await this.snapshots.save(meta, this.database.snapshot());
           throw error;
@@ -490,7 +514,7 @@ export class DustNode {
         this.latestSnapshot = metadata;
         this.counters.snapshots++;
         this.counters.restores++;
-        this.logger.info(`database booted from a ${image.byteLength}-byte image; snapshot at index ${index}`);
+        this.logger.info(`database booted from a ${stored.dataBytes}-byte image; snapshot at index ${index}`);
       });
     } finally {
       this.snapshotting = false;
@@ -507,9 +531,15 @@ export class DustNode {
     if (!Number.isSafeInteger(trailingEntries) || trailingEntries < 0) {
       throw new RangeError(`trailing log entries must be 0 or more, got ${trailingEntries}`);
     }
-    if (this.snapshotting || this.closed) return false;
+    if (this.snapshotting || this.installing || this.closed) return false;
     if (this.databaseIndex <= this.latestSnapshot.index) return false;
     this.snapshotting = true;
+    const taking = this.takeSnapshot(trailingEntries);
+    this.snapshotInFlight = taking.catch(() => undefined);
+    return taking;
+  }
+
+  private async takeSnapshot(trailingEntries: number): Promise<boolean> {
     try {
       // The database is copied to a work file page by page and the file streamed into the snapshot, so
       // that memory does not grow with the database.
@@ -522,8 +552,7 @@ export class DustNode {
           const index = this.databaseIndex;
           return { index, term: this.raw.termAt(index), confState: this.raw.status().configuration };
         });
-        if (captured.term === undefined)
-          throw new Error(`no term known for applied index ${captured.index}`);
+        if (captured.term === undefined) throw new Error(`no term known for applied index ${captured.index}`);
         metadata = { index: captured.index, term: captured.term, confState: captured.confState };
         stored = await this.snapshots.saveFile(
           {
@@ -535,6 +564,11 @@ export class DustNode {
         );
       } finally {
         fs.rmSync(file, { force: true });
+      }
+      if (metadata.index <= this.latestSnapshot.index) {
+        throw new Error(
+          `a newer snapshot (index ${this.latestSnapshot.index}) was installed while the one at ${metadata.index} was taken`,
+        );
       }
       this.storage.setSnapshot(metadata);
       // The log keeps its entries after the compaction point it already has, however many are asked.
@@ -680,8 +714,22 @@ export class DustNode {
         ? { mode: 'disk', path: config.onDiskPath, foreignKeys: config.foreignKeys }
         : { mode: 'memory', foreignKeys: config.foreignKeys },
     );
+    // Copies on their way into or out of snapshots are working files: those of the previous run go.
+    const workDirectory = path.join(config.dataDir, snapshotWorkDirectoryName);
+    fs.rmSync(workDirectory, { recursive: true, force: true });
+    fs.mkdirSync(workDirectory, { recursive: true });
     if (snapshot !== undefined && snapshot.dataBytes > 0) {
-      database.restore(await snapshot.readAll());
+      // Through a file copied in chunks, so that a large database is never held in memory.
+      const file = path.join(workDirectory, 'restoring.sqlite');
+      try {
+        await snapshot.copyDataTo(file);
+        database.restoreFromFile(file);
+      } catch (error) {
+        database.close();
+        throw error;
+      } finally {
+        fs.rmSync(file, { force: true });
+      }
       logger.info(`database restored from the snapshot at index ${snapshot.meta.index}`);
     }
     return database;

@@ -1,5 +1,6 @@
-// Database files for backups and boots, made in a worker thread (backup-worker.ts):
+// Database files for backups, boots and snapshots, made in a worker thread (backup-worker.ts):
 // - copyLiveDatabase: a consistent copy of the live database, as some command left it, in a new file;
+// - snapshotToFile: the same copy, taken at the exact state a caller's capture (the applied index) saw;
 // - vacuumDatabaseFile: a checked, compacted copy of a database file (VACUUM INTO).
 //
 // Why a copy is consistent: the worker opens its read transaction inside ReadPool.exclusive, which runs
@@ -7,7 +8,7 @@
 // next. On disk, WAL keeps that state for the reader while the writer goes on, so applies resume as soon
 // as the transaction is open and the copy proceeds beside them. In memory a reader's lock would stop the
 // writer's commits (memdb has no WAL), so the whole copy runs inside `exclusive` and applies wait for it:
-// about a second per gigabyte.
+// about 0.3 s per 100 MB on a small machine.
 import { Worker } from 'node:worker_threads';
 
 import type { BackupJob, FromBackupWorker } from './backup-protocol.js';
@@ -28,9 +29,38 @@ export async function copyLiveDatabase(
   database: SqliteDatabase,
   targetPath: string,
 ): Promise<void> {
+  await copyPinned(pool, database, targetPath, {
+    refuseOpenTransaction: database.mode === 'memory',
+    capture: () => undefined,
+  });
+}
+
+/**
+ * Copies the database to a new file at `targetPath` for a snapshot, and returns what `capture` (the
+ * applied log index, say) returned at exactly the state the file holds: `capture` runs in the apply
+ * order, at the moment the copy's read transaction is pinned. The copy is made in a worker with SQLite's
+ * backup API, a step of pages at a time, so memory does not grow with the database; on disk the applies
+ * go on while it is made. Refused (`transaction_open`) while a client's explicit transaction is open, in
+ * both modes: the entries applied inside it would be counted in `capture` but missing from the file.
+ */
+export async function snapshotToFile<T>(
+  pool: ReadPool,
+  database: SqliteDatabase,
+  targetPath: string,
+  capture: () => T,
+): Promise<T> {
+  return copyPinned(pool, database, targetPath, { refuseOpenTransaction: true, capture });
+}
+
+async function copyPinned<T>(
+  pool: ReadPool,
+  database: SqliteDatabase,
+  targetPath: string,
+  options: { readonly refuseOpenTransaction: boolean; readonly capture: () => T },
+): Promise<T> {
   let copied: Promise<void> | undefined;
-  await pool.exclusive(async () => {
-    if (database.mode === 'memory' && database.inTransaction) {
+  const captured = await pool.exclusive(async () => {
+    if (options.refuseOpenTransaction && database.inTransaction) {
       throw new SqliteStateMachineError(
         'transaction_open',
         'cannot copy the database while a transaction opened by a client (BEGIN without COMMIT) is open; retry after it ends',
@@ -38,13 +68,17 @@ export async function copyLiveDatabase(
     }
     const job = startJob({ kind: 'copy', target: database.readTarget, path: targetPath, pagesPerStep });
     if (database.mode === 'memory') {
+      // Nothing is applied until the copy is done, so the state captured now is the one copied.
+      const value = options.capture();
       await job.done;
-      return;
+      return value;
     }
     await job.pinned;
     copied = job.done;
+    return options.capture();
   });
   await copied;
+  return captured;
 }
 
 /**

@@ -9,7 +9,8 @@ import type { Command, Statement, StatementResult, StatementsCommand } from '../
 import { ApplyGate } from './apply-gate.js';
 import { Connection, type DatabaseLocation } from './connection.js';
 import { CommandFailedError, SqliteStateMachineError, invariant } from './errors.js';
-import { toRollbackJournalImage } from './image.js';
+import { checkImageHeader, imageHeaderBytes, isImageProblem } from './image-check.js';
+import { setRollbackJournalForm, toRollbackJournalImage } from './image.js';
 import { classifyStatement, runForRows, runForWrite, runOnReadPath } from './runner.js';
 
 export interface SqliteDatabaseOptions {
@@ -173,8 +174,9 @@ export class SqliteDatabase {
         'cannot snapshot while a transaction opened by a client (BEGIN without COMMIT) is open; retry after it ends',
       );
     }
-    // serialize() reads every page through SQLite, the WAL included, under one read transaction.
-    return toRollbackJournalImage(this.writer.raw.serialize());
+    // serialize() reads every page through SQLite, the WAL included, under one read transaction, into
+    // a buffer of our own, which is therefore put in rollback-journal form without another copy.
+    return setRollbackJournalForm(this.writer.raw.serialize());
   }
 
   /**
@@ -184,7 +186,18 @@ export class SqliteDatabase {
    */
   restore(image: Uint8Array): void {
     this.assertOpen();
-    this.changing(() => this.replaceWith(image));
+    this.changing(() => this.replaceWith(openImage(image)));
+  }
+
+  /**
+   * Replaces the whole database with the database file at `sourcePath`, with restore()'s guarantees,
+   * without the image ever being in memory: SQLite copies it page by page. The file must be the
+   * caller's own and used by nobody else: its header is put in rollback-journal form in place, so that
+   * it opens read-only without a WAL. It is left where it is for the caller to remove.
+   */
+  restoreFromFile(sourcePath: string): void {
+    this.assertOpen();
+    this.changing(() => this.replaceWith(openImageFile(sourcePath)));
   }
 
   status(): SqliteStatus {
@@ -258,8 +271,8 @@ export class SqliteDatabase {
     }
   }
 
-  private replaceWith(image: Uint8Array): void {
-    const source = openImage(image);
+  // Takes `source` over: it is closed whatever happens.
+  private replaceWith(source: Database.Database): void {
     try {
       if (this.mode === 'memory') this.replaceInMemory(source);
       else this.replaceOnDisk(source);
@@ -413,6 +426,40 @@ function openImage(image: Uint8Array): Database.Database {
   const bytes = toRollbackJournalImage(image);
   try {
     return new Database(bytes);
+  } catch (error) {
+    throw new SqliteStateMachineError('invalid_image', `not a usable SQLite database: ${describe(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+// The file's header is checked before SQLite opens it, so that what is not a whole database (another
+// file, one cut short in transfer) fails as invalid_image with a precise reason.
+function openImageFile(sourcePath: string): Database.Database {
+  let descriptor: number;
+  try {
+    descriptor = fs.openSync(sourcePath, 'r+');
+  } catch (error) {
+    throw new SqliteStateMachineError(
+      'io',
+      `cannot open the database file ${sourcePath}: ${describe(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  try {
+    const head = new Uint8Array(imageHeaderBytes);
+    const headBytes = fs.readSync(descriptor, head, 0, imageHeaderBytes, 0);
+    const checked = checkImageHeader(head.subarray(0, headBytes), fs.fstatSync(descriptor).size);
+    if (isImageProblem(checked)) throw new SqliteStateMachineError('invalid_image', checked.message);
+    setRollbackJournalForm(head);
+    fs.writeSync(descriptor, head, 0, imageHeaderBytes, 0);
+  } finally {
+    fs.closeSync(descriptor);
+  }
+  try {
+    return new Database(sourcePath, { readonly: true, fileMustExist: true });
   } catch (error) {
     throw new SqliteStateMachineError('invalid_image', `not a usable SQLite database: ${describe(error)}`, {
       cause: error,

@@ -21,18 +21,37 @@ export function looksLikeSqliteImage(bytes: Uint8Array): boolean {
 }
 
 /**
- * A copy of `image` in rollback-journal form, ready for sqlite3_deserialize. Throws an `invalid_image`
- * error when the bytes are not a SQLite database file.
+ * `image` in rollback-journal form, ready for sqlite3_deserialize (which copies it again): the caller's
+ * bytes themselves, seen as a Buffer, when they already are in that form, else a patched copy. The
+ * caller's bytes are never changed. Throws an `invalid_image` error when they are not a SQLite database.
  */
 export function toRollbackJournalImage(image: Uint8Array): Buffer {
+  checkImage(image);
+  const view = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
+  if (!isInWalForm(view)) return view;
+  return setRollbackJournalForm(Buffer.from(image));
+}
+
+/**
+ * Puts `image`, bytes of the caller's own that nobody else sees (a fresh serialize() result), in
+ * rollback-journal form in place, without a copy, and returns it.
+ */
+export function setRollbackJournalForm<Bytes extends Uint8Array>(image: Bytes): Bytes {
+  checkImage(image);
+  if (image[writeVersionOffset] === 2) image[writeVersionOffset] = 1;
+  if (image[readVersionOffset] === 2) image[readVersionOffset] = 1;
+  return image;
+}
+
+function isInWalForm(image: Uint8Array): boolean {
+  return image[writeVersionOffset] === 2 || image[readVersionOffset] === 2;
+}
+
+function checkImage(image: Uint8Array): void {
   if (image.length < minimumImageBytes || !looksLikeSqliteImage(image)) {
     throw new SqliteStateMachineError(
       'invalid_image',
       `not a SQLite database: expected a file starting with "SQLite format 3" and at least ${minimumImageBytes} bytes, got ${image.length} bytes`,
     );
   }
-  const copy = Buffer.from(image);
-  if (copy[writeVersionOffset] === 2) copy[writeVersionOffset] = 1;
-  if (copy[readVersionOffset] === 2) copy[readVersionOffset] = 1;
-  return copy;
 }

@@ -10,11 +10,9 @@ import { Worker } from 'node:worker_threads';
 import type { Statement, StatementResult } from '../command/types.js';
 import { readSlotsMax } from './apply-gate.js';
 import type { ReadTarget, SqliteDatabase } from './database.js';
-import { SqliteStateMachineError } from './errors.js';
 import {
   queryTimeoutMessage,
   type FromReadWorker,
-  type FromSnapshotWorker,
   type ReadWorkerData,
   type ToReadWorker,
 } from './read-protocol.js';
@@ -60,6 +58,10 @@ export interface ReadPoolStats {
 }
 
 const defaults = { workers: 2, queueMax: 1024, abandonedMax: 2, graceMs: 50 } as const;
+// A worker's V8 heap for short-lived objects (rows on their way to the main thread). V8 lets it grow to
+// tens of megabytes per thread under a steady load, which it then keeps; a read's garbage is small and
+// short-lived, so a small one costs little more collection work and bounds each worker's memory.
+const workerYoungGenerationMb = 4;
 // How often a write waiting for reads in memory re-examines who holds them.
 const writeWaitPollMs = 20;
 
@@ -107,10 +109,9 @@ export class ReadPool {
     this.queueMax = checkedCount('queueMax', options.queueMax ?? defaults.queueMax, 1, 1_000_000);
     this.abandonedMax = checkedCount('abandonedMax', options.abandonedMax ?? defaults.abandonedMax, 0, 64);
     this.graceMs = checkedCount('graceMs', options.graceMs ?? defaults.graceMs, 0, 60_000);
-    // One more slot than workers and abandoned ones: for the worker that copies a snapshot.
-    const slots = this.workersWanted + this.abandonedMax + 1;
+    const slots = this.workersWanted + this.abandonedMax;
     if (slots > readSlotsMax)
-      throw new RangeError(`read pool: workers + abandonedMax must be at most ${readSlotsMax - 1}`);
+      throw new RangeError(`read pool: workers + abandonedMax must be at most ${readSlotsMax}`);
     for (let slot = slots - 1; slot >= 0; slot--) this.freeSlots.push(slot);
     this.unsubscribe = database.onReadTargetChange((target) => this.retarget(target));
     this.startWorkers();
@@ -194,31 +195,6 @@ export class ReadPool {
     return result;
   }
 
-  /**
-   * A snapshot image and what `capture` returns at the very state it shows (the applied log index, say),
-   * taken in the apply order like `exclusive`. In memory the copy is a quick memory copy on this
-   * thread. On disk a worker pins the state, the applies go on as soon as it has, and the worker reads
-   * the pages meanwhile, so the event loop is blocked only for the pinning. Refused, as
-   * SqliteDatabase.snapshot is, while a client's explicit transaction is open.
-   */
-  async snapshot<T>(capture: () => T): Promise<{ readonly image: Uint8Array; readonly captured: T }> {
-    if (this.database.mode === 'memory') {
-      return this.exclusive(() => ({ image: this.database.snapshot(), captured: capture() }));
-    }
-    let copied: Promise<Uint8Array> | undefined;
-    const taken = await this.exclusive(async () => {
-      const slot = this.database.inTransaction ? undefined : this.freeSlots.pop();
-      // Without a free slot, or to raise transaction_open, the copy is made here, as SqliteDatabase does.
-      if (slot === undefined) return { image: this.database.snapshot(), captured: capture() };
-      const copy = this.startSnapshotCopy(slot);
-      await copy.pinned;
-      copied = copy.image;
-      return { image: undefined, captured: capture() };
-    });
-    const image = taken.image ?? (await copied!);
-    return { image, captured: taken.captured };
-  }
-
   stats(): ReadPoolStats {
     return {
       workers: this.live.size,
@@ -264,7 +240,10 @@ export class ReadPool {
       slot,
       target: this.database.readTarget,
     };
-    const worker = new Worker(new URL('./read-worker.js', import.meta.url), { workerData: data });
+    const worker = new Worker(new URL('./read-worker.js', import.meta.url), {
+      workerData: data,
+      resourceLimits: { maxYoungGenerationSizeMb: workerYoungGenerationMb },
+    });
     const pooled: PooledWorker = { worker, slot, current: undefined, abandoned: false, detached: false };
     worker.unref(); // only a query in progress keeps the process alive
     worker.on('message', (message: FromReadWorker) => this.onMessage(pooled, message));
@@ -276,43 +255,6 @@ export class ReadPool {
     });
     worker.on('exit', () => this.onExit(pooled));
     return pooled;
-  }
-
-  private startSnapshotCopy(slot: number): { pinned: Promise<void>; image: Promise<Uint8Array> } {
-    const data: ReadWorkerData = {
-      gateBuffer: this.database.gate.buffer,
-      slot,
-      target: this.database.readTarget,
-    };
-    const worker = new Worker(new URL('./snapshot-worker.js', import.meta.url), { workerData: data });
-    let resolvePinned!: () => void;
-    let rejectPinned!: (error: Error) => void;
-    const pinned = new Promise<void>((resolve, reject) => {
-      resolvePinned = resolve;
-      rejectPinned = reject;
-    });
-    const image = new Promise<Uint8Array>((resolve, reject) => {
-      // Settling an already settled promise does nothing, so every path may report its failure.
-      const failed = (message: string): void => {
-        const error = new SqliteStateMachineError('io', `snapshot copy failed: ${message}`);
-        rejectPinned(error);
-        reject(error);
-      };
-      worker.on('message', (message: FromSnapshotWorker) => {
-        if (message.kind === 'pinned') resolvePinned();
-        else if (message.kind === 'image') resolve(message.image);
-        else failed(message.message);
-      });
-      worker.on('error', (error) => failed(error.message));
-      worker.on('exit', () => {
-        this.database.gate.clearSlot(slot);
-        this.freeSlots.push(slot);
-        failed('the snapshot worker exited before sending the image');
-      });
-    });
-    // Awaited only once pinned; a failure before that is reported through `pinned`.
-    image.catch(() => undefined);
-    return { pinned, image };
   }
 
   private dispatch(): void {

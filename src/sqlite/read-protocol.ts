@@ -33,11 +33,5 @@ export type FromReadWorker =
   /** An unexpected failure (a bug or a broken database file), with its message. */
   | { readonly kind: 'failed'; readonly id: number; readonly message: string };
 
-/** What the snapshot worker reports: first that its snapshot is pinned, then the image or a failure. */
-export type FromSnapshotWorker =
-  | { readonly kind: 'pinned' }
-  | { readonly kind: 'image'; readonly image: Uint8Array }
-  | { readonly kind: 'failed'; readonly message: string };
-
 /** rqlite's message for a statement cut short by `db_timeout`. */
 export const queryTimeoutMessage = 'query timeout';

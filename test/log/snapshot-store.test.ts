@@ -169,6 +169,48 @@ void test('damaged data is reported when read, never returned as complete', asyn
   });
 });
 
+void test('a snapshot is saved from a file and its data copied out to a file, in chunks', async () => {
+  await withStore(async (directory) => {
+    const store = await SnapshotStore.open(path.join(directory, 'snapshots'), { chunkBytes: 4096 });
+    // Not a whole number of chunks, so that the last one is short.
+    for (const bytes of [0, 4096, 3 * 4096 + 123]) {
+      const data = payload(bytes + 1, 2, bytes);
+      const source = path.join(directory, `source-${bytes}`);
+      fs.writeFileSync(source, data);
+      const saved = await store.saveFile(
+        { index: bytes + 1, term: 2, metadata: new Uint8Array([7]) },
+        source,
+      );
+      assert.ok(fs.existsSync(source), 'the source file is left to the caller');
+      await assertSnapshot(saved, bytes + 1, data);
+      const copy = path.join(directory, `copy-${bytes}`);
+      await saved.copyDataTo(copy);
+      assert.ok(fs.readFileSync(copy).equals(Buffer.from(data)));
+      // The copy never overwrites a file that is there.
+      await assert.rejects(() => saved.copyDataTo(copy), /EEXIST/u);
+    }
+    await assert.rejects(
+      () =>
+        store.saveFile({ index: 99, term: 2, metadata: new Uint8Array(0) }, path.join(directory, 'missing')),
+      /ENOENT/u,
+    );
+  });
+});
+
+void test('copying out damaged data fails and leaves no file behind', async () => {
+  await withStore(async (directory) => {
+    const store = await SnapshotStore.open(path.join(directory, 'snapshots'), { chunkBytes: 4096 });
+    const saved = await store.save({ index: 1, term: 1, metadata: new Uint8Array(0) }, payload(1, 1, 50_000));
+    const file = fs.readFileSync(saved.path);
+    const at = saved.dataOffset + 45_000;
+    file[at] = file[at]! ^ 0xff;
+    fs.writeFileSync(saved.path, file);
+    const copy = path.join(directory, 'copy');
+    await assert.rejects(() => saved.copyDataTo(copy), SnapshotCorruptError);
+    assert.equal(fs.existsSync(copy), false);
+  });
+});
+
 void test('a process killed in the middle of a save leaves the previous snapshot usable', async () => {
   await withStore(async (directory) => {
     const store = await SnapshotStore.open(directory);

@@ -6,11 +6,11 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 
 import Database from 'better-sqlite3';
 
-import { copyLiveDatabase, vacuumDatabaseFile } from '../../src/sqlite/backup-copy.js';
+import { copyLiveDatabase, snapshotToFile, vacuumDatabaseFile } from '../../src/sqlite/backup-copy.js';
 import { SqliteDatabase } from '../../src/sqlite/database.js';
 import { SqliteStateMachineError } from '../../src/sqlite/errors.js';
 import { ReadPool } from '../../src/sqlite/read-pool.js';
-import { statements, temporaryDirectory } from './support.js';
+import { statement, statements, temporaryDirectory } from './support.js';
 
 function counts(file: string): { a: number; b: number; integrity: string; header: number[] } {
   const connection = new Database(file, { readonly: true, fileMustExist: true });
@@ -91,6 +91,60 @@ for (const mode of ['memory', 'disk'] as const) {
       // On disk the applies go on beside the copy; in memory they wait for it (see backup-copy.ts).
       if (mode === 'disk') assert.ok(overlapped > 0, 'commands were applied while copies were being made');
       assert.ok(applied > 0);
+    });
+
+    void test('a snapshot file shows exactly the state its capture saw, while writes go on', async () => {
+      await pool.exclusive(() =>
+        database.apply(
+          statements('execute', [
+            'CREATE TABLE t (v)',
+            'WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 2000) INSERT INTO t SELECT v FROM n',
+          ]),
+        ),
+      );
+      const count = (): bigint => {
+        const [result] = database.query([statement('SELECT count(*) FROM t')], { transaction: false });
+        assert.ok(result?.kind === 'rows');
+        return result.rows[0]![0] as bigint;
+      };
+      const file = path.join(directory.path, 'snapshot.sqlite');
+      const taking = snapshotToFile(pool, database, file, count);
+      // Writes asked for after the snapshot are applied once it is pinned (on disk while the copy is made).
+      const writing = Promise.all(
+        Array.from({ length: 20 }, (_unused, index) =>
+          pool.exclusive(() =>
+            database.apply(statements('execute', [`INSERT INTO t VALUES (${10_000 + index})`])),
+          ),
+        ),
+      );
+      const captured = await taking;
+      await writing;
+      assert.equal(captured, 2000n);
+      assert.equal(count(), 2020n);
+      const copy = new Database(file, { readonly: true, fileMustExist: true });
+      try {
+        assert.deepEqual(copy.prepare('SELECT count(*), max(v) FROM t').raw().get(), [2000, 2000]);
+      } finally {
+        copy.close();
+      }
+      assert.deepEqual([...fs.readFileSync(file).subarray(18, 20)], [1, 1]);
+    });
+
+    void test('a snapshot file is refused while a client transaction is open, in both modes', async () => {
+      await pool.exclusive(() =>
+        database.apply(statements('execute', ['CREATE TABLE a(n)', 'BEGIN', 'INSERT INTO a VALUES (1)'])),
+      );
+      let captures = 0;
+      await assert.rejects(
+        snapshotToFile(pool, database, path.join(directory.path, 'snapshot.sqlite'), () => captures++),
+        (error: unknown) => error instanceof SqliteStateMachineError && error.code === 'transaction_open',
+      );
+      assert.equal(captures, 0);
+      await pool.exclusive(() => database.apply(statements('execute', ['COMMIT'])));
+      assert.equal(
+        await snapshotToFile(pool, database, path.join(directory.path, 'after.sqlite'), () => 7),
+        7,
+      );
     });
 
     if (mode === 'memory') {

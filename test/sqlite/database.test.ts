@@ -394,6 +394,83 @@ for (const mode of ['memory', 'disk'] as const) {
       assert.deepEqual(write(run(['INSERT INTO t VALUES (2)'])[0]), { lastInsertId: 2n, rowsAffected: 1n });
     });
 
+    void test('restoreFromFile replaces the database from a file, even one whose header says WAL', () => {
+      run(['CREATE TABLE t (v)', "INSERT INTO t VALUES ('old')"]);
+      const file = path.join(directory.path, 'incoming-wal.sqlite');
+      const source = new Database(file);
+      source.pragma('journal_mode = WAL');
+      source.exec(
+        "CREATE TABLE t (v); INSERT INTO t VALUES ('from file'); INSERT INTO t VALUES ('and more');",
+      );
+      source.close(); // checkpoints the WAL into the file, whose header keeps saying WAL
+      assert.deepEqual([...fs.readFileSync(file).subarray(18, 20)], [2, 2]);
+      const oldGeneration = database.readTarget.generation;
+      let notified = 0;
+      const unsubscribe = database.onReadTargetChange(() => notified++);
+      try {
+        database.restoreFromFile(file);
+      } finally {
+        unsubscribe();
+      }
+      assert.equal(notified, 1);
+      assert.equal(database.readTarget.generation, oldGeneration + 1);
+      assert.deepEqual(select(database, 'SELECT v FROM t ORDER BY rowid'), [['from file'], ['and more']]);
+      run(["INSERT INTO t VALUES ('after')"]);
+      assert.deepEqual(select(database, 'SELECT count(*) FROM t'), [[3n]]);
+      // The file is left to the caller, now in rollback-journal form.
+      assert.deepEqual([...fs.readFileSync(file).subarray(18, 20)], [1, 1]);
+    });
+
+    void test('restoreFromFile refuses what is not a whole database and keeps the current one', () => {
+      run(['CREATE TABLE t (v)', 'INSERT INTO t VALUES (1)']);
+      const other = new SqliteDatabase({ mode: 'memory', foreignKeys: false });
+      other.apply(
+        statements('execute', [
+          'CREATE TABLE big (v)',
+          'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) INSERT INTO big SELECT hex(randomblob(500)) FROM n',
+        ]),
+      );
+      const valid = other.snapshot();
+      other.close();
+      const damaged = Uint8Array.from(valid);
+      damaged.fill(0xff, 4096 + 8, 4096 + 200); // the second page's b-tree header and cells
+      const cases: [string, Uint8Array][] = [
+        ['empty', new Uint8Array(0)],
+        ['text', Buffer.from('not a database at all, not even close, and longer than a header '.repeat(3))],
+        ['truncated', valid.subarray(0, valid.length - 4096)],
+        ['damaged', damaged],
+      ];
+      for (const [name, bytes] of cases) {
+        const file = path.join(directory.path, `${name}.sqlite`);
+        fs.writeFileSync(file, bytes);
+        assert.throws(
+          () => database.restoreFromFile(file),
+          (thrown: unknown) => thrown instanceof SqliteStateMachineError && thrown.code === 'invalid_image',
+          name,
+        );
+      }
+      assert.throws(
+        () => database.restoreFromFile(path.join(directory.path, 'missing.sqlite')),
+        (thrown: unknown) => thrown instanceof SqliteStateMachineError && thrown.code === 'io',
+      );
+      assert.deepEqual(select(database, 'SELECT v FROM t'), [[1n]]);
+      assert.deepEqual(write(run(['INSERT INTO t VALUES (2)'])[0]), { lastInsertId: 2n, rowsAffected: 1n });
+    });
+
+    void test('an image is restored without its bytes being changed, and snapshots are in rollback-journal form', () => {
+      const walFile = path.join(directory.path, 'wal-image.sqlite');
+      const source = new Database(walFile);
+      source.pragma('journal_mode = WAL');
+      source.exec("CREATE TABLE t (v); INSERT INTO t VALUES ('wal');");
+      source.close();
+      const image = new Uint8Array(fs.readFileSync(walFile));
+      const original = Uint8Array.from(image);
+      database.restore(image);
+      assert.deepEqual(image, original);
+      assert.deepEqual(select(database, 'SELECT v FROM t'), [['wal']]);
+      assert.deepEqual([...database.snapshot().subarray(18, 20)], [1, 1]);
+    });
+
     void test('a load command replaces the database; a bad image is an error result', () => {
       const other = new SqliteDatabase({ mode: 'memory', foreignKeys: false });
       other.apply(statements('execute', ['CREATE TABLE loaded (v)', "INSERT INTO loaded VALUES ('x')"]));

@@ -193,39 +193,6 @@ for (const mode of ['memory', 'disk'] as const) {
       assert.equal(counts.at(-1), BigInt(statementsPerCommand * commands));
     });
 
-    void test('a snapshot shows exactly the state its capture saw, while writes go on', async () => {
-      pool = new ReadPool(database, { workers: 1 });
-      await apply([
-        'CREATE TABLE t (v)',
-        'WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 2000) INSERT INTO t SELECT v FROM n',
-      ]);
-      const count = (): bigint => {
-        const result = only(database.query([statement('SELECT count(*) FROM t')], { transaction: false }));
-        assert.ok(result.kind === 'rows');
-        return result.rows[0]![0] as bigint;
-      };
-      const taking = pool.snapshot(count);
-      // Writes asked for after the snapshot are applied once it is pinned, while the copy is made.
-      const writing = Promise.all(
-        Array.from({ length: 20 }, (_unused, index) => apply([`INSERT INTO t VALUES (${10_000 + index})`])),
-      );
-      const { image, captured } = await taking;
-      await writing;
-      assert.equal(captured, 2000n);
-      assert.equal(count(), 2020n);
-      const restored = new SqliteDatabase({ mode: 'memory', foreignKeys: false });
-      try {
-        restored.restore(image);
-        const [result] = restored.query([statement('SELECT count(*), max(v) FROM t')], {
-          transaction: false,
-        });
-        assert.ok(result?.kind === 'rows');
-        assert.deepEqual(result.rows, [[2000n, 2000n]]);
-      } finally {
-        restored.close();
-      }
-    });
-
     void test('after a restore, workers read the new database', async () => {
       pool = new ReadPool(database, { workers: 2 });
       await apply(['CREATE TABLE t (v)', "INSERT INTO t VALUES ('old')"]);

@@ -29,12 +29,7 @@ describe(
       cluster = await Cluster.start({
         size: 3,
         server,
-        flags: [
-          '-raft-cluster-remove-shutdown',
-          '-raft-timeout',
-          '500ms',
-          '-raft-election-timeout=700ms',
-        ],
+        flags: ['-raft-cluster-remove-shutdown', '-raft-timeout', '500ms', '-raft-election-timeout=700ms'],
       });
     });
 
