@@ -11,6 +11,7 @@ import { Connection, type DatabaseLocation } from './connection.js';
 import { CommandFailedError, SqliteStateMachineError, invariant } from './errors.js';
 import { checkImageHeader, imageHeaderBytes, isImageProblem } from './image-check.js';
 import { setRollbackJournalForm, toRollbackJournalImage } from './image.js';
+import { PointReadClassifier } from './point-read.js';
 import { classifyStatement, runForRows, runForWrite, runOnReadPath } from './runner.js';
 
 export interface SqliteDatabaseOptions {
@@ -86,6 +87,7 @@ export class SqliteDatabase {
   private writer: Connection;
   private reader: Connection;
   private closed = false;
+  private readonly pointReads = new PointReadClassifier(() => this.reader);
   private readonly targetListeners = new Set<(target: ReadTarget) => void>();
 
   constructor(options: SqliteDatabaseOptions) {
@@ -139,6 +141,12 @@ export class SqliteDatabase {
       case 'statements':
         return this.changing(() => this.applyStatements(command));
     }
+  }
+
+  /** Whether every statement is a bounded point read, cheap enough to run on this thread (point-read.ts). */
+  arePointReads(statements: readonly Statement[]): boolean {
+    this.assertOpen();
+    return statements.every((statement) => this.pointReads.isPointRead(statement.sql));
   }
 
   /**

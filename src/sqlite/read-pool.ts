@@ -55,6 +55,8 @@ export interface ReadPoolStats {
   readonly queued: number;
   /** Workers that ran out of time and still run their last statement. */
   readonly abandoned: number;
+  /** Bounded point reads run on the calling thread instead of a worker, since start. */
+  readonly inline: number;
 }
 
 const defaults = { workers: 2, queueMax: 1024, abandonedMax: 2, graceMs: 50 } as const;
@@ -99,6 +101,7 @@ export class ReadPool {
   private readonly freeSlots: number[] = [];
   private readonly queue: PendingQuery[] = [];
   private nextId = 1;
+  private inlineReads = 0;
   private closed = false;
   private exclusiveTail: Promise<unknown> = Promise.resolve();
   private readonly unsubscribe: () => void;
@@ -126,6 +129,15 @@ export class ReadPool {
     if (this.closed) return Promise.reject(new ReadPoolError('closed', 'the read pool is closed'));
     const toRun = statements.filter((statement) => statement.sql !== '');
     if (toRun.length === 0) return Promise.resolve([]);
+    // A bounded point read costs less than the hand-off to a worker and back: it runs here.
+    if (this.database.arePointReads(toRun)) {
+      this.inlineReads++;
+      try {
+        return Promise.resolve(this.database.query(toRun, { transaction: options.transaction }));
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
     if (this.queue.length >= this.queueMax) {
       return Promise.reject(
         new ReadPoolError(
@@ -201,6 +213,7 @@ export class ReadPool {
       busy: [...this.live].filter((pooled) => pooled.current !== undefined).length,
       queued: this.queue.length,
       abandoned: this.abandoned.size,
+      inline: this.inlineReads,
     };
   }
 
