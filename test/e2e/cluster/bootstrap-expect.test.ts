@@ -1,14 +1,12 @@
 // Three nodes started at the same moment with the same -join list and -bootstrap-expect 3 form one
 // cluster; the same command lines bring it back after all three stop; a fourth node started later with
 // the same flags joins it as a voter; a node whose peers never come gives up after its timeout.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { judgeQuery, judgeWrite } from './api-results.js';
-import { ClusterNode } from './cluster-node.js';
+import { allocateNodes, type ClusterNode } from './cluster-node.js';
 import { pickFreePorts } from './free-ports.js';
 import { describeOutcome, jsonAt, NodeHttpClient } from './node-http.js';
 import { pollUntil } from './polling.js';
@@ -179,18 +177,7 @@ describe(
     }
 
     before(async () => {
-      const ports = await pickFreePorts(10);
-      rootDir = mkdtempSync(path.join(os.tmpdir(), 'dust-bootstrap-expect-'));
-      nodes = Array.from({ length: 5 }, (_, index) => {
-        const dataDir = path.join(rootDir, `node-${index + 1}`);
-        mkdirSync(dataDir);
-        return new ClusterNode(
-          String(index + 1),
-          `127.0.0.1:${ports[2 * index]}`,
-          `127.0.0.1:${ports[2 * index + 1]}`,
-          dataDir,
-        );
-      });
+      ({ rootDir, nodes } = await allocateNodes(5, 'dust-bootstrap-expect-'));
       joinList = nodes
         .slice(0, 3)
         .map((node) => node.raftAddress)

@@ -6,17 +6,14 @@
 // The server is dustd by default, or rqlited (DUST_E2E_SERVER=rqlited), which takes the same command line
 // and answers the same API; see server-binary.ts. With `meshed`, node-to-node traffic goes through a proxy
 // mesh (../faults/network.ts) so tests can partition the network; only dustd supports that.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 
 import { ProxyMesh } from '../faults/network.js';
-import { ClusterNode, type ExitStatus } from './cluster-node.js';
+import { allocateNodes, type ClusterNode, type ExitStatus } from './cluster-node.js';
 
 export { ClusterNode } from './cluster-node.js';
 export type { ExitStatus } from './cluster-node.js';
 import { ClusterConfigError, ClusterStartError, ClusterUsageError, NoLeaderError } from './errors.js';
-import { pickFreePorts } from './free-ports.js';
 import { type HttpOutcome, NodeHttpClient, jsonAt, jsonString } from './node-http.js';
 import { pollUntil } from './polling.js';
 import {
@@ -94,18 +91,7 @@ export class Cluster {
         `${server} cannot dial its peers through test proxies, so it cannot run meshed; skip partition tests for it.`,
       );
     }
-    const ports = await pickFreePorts(2 * size);
-    const rootDir = mkdtempSync(path.join(os.tmpdir(), 'dust-cluster-'));
-    const nodes = Array.from({ length: size }, (_, index) => {
-      const dataDir = path.join(rootDir, `node-${index + 1}`);
-      mkdirSync(dataDir);
-      return new ClusterNode(
-        String(index + 1),
-        `127.0.0.1:${ports[2 * index]}`,
-        `127.0.0.1:${ports[2 * index + 1]}`,
-        dataDir,
-      );
-    });
+    const { rootDir, nodes } = await allocateNodes(size, 'dust-cluster-');
     let mesh: ProxyMesh | null = null;
     let cluster: Cluster | null = null;
     try {

@@ -1,8 +1,12 @@
 // One node of a test cluster: its fixed addresses and data directory, and the process currently running
 // for it. The addresses and directory outlive the process, so a killed node restarts as the same member.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 import { ClusterUsageError } from './errors.js';
+import { pickFreePorts } from './free-ports.js';
 
 export interface ExitStatus {
   readonly code: number | null;
@@ -119,4 +123,27 @@ export class ClusterNode {
     this.outputText += text;
     if (this.outputText.length > outputCharsMax) this.outputText = this.outputText.slice(-outputCharsMax);
   }
+}
+
+/**
+ * `count` nodes with ids "1", "2", ..., an HTTP and a Raft port each chosen by the OS on 127.0.0.1, and a
+ * data directory each under a new temporary directory named after `prefix`, which the caller removes.
+ */
+export async function allocateNodes(
+  count: number,
+  prefix: string,
+): Promise<{ readonly rootDir: string; readonly nodes: ClusterNode[] }> {
+  const ports = await pickFreePorts(2 * count);
+  const rootDir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const nodes = Array.from({ length: count }, (_, index) => {
+    const dataDir = path.join(rootDir, `node-${index + 1}`);
+    mkdirSync(dataDir);
+    return new ClusterNode(
+      String(index + 1),
+      `127.0.0.1:${ports[2 * index]}`,
+      `127.0.0.1:${ports[2 * index + 1]}`,
+      dataDir,
+    );
+  });
+  return { rootDir, nodes };
 }
