@@ -7,6 +7,7 @@ const counterNames: Readonly<Record<string, string>> = {
   'cluster.members': 'num_members_req',
   'cluster.join': 'num_join_req',
   'cluster.notify': 'num_notify_req',
+  'cluster.removed': 'num_removed_req',
   'cluster.execute': 'num_execute_req',
   'cluster.query': 'num_query_req',
   'cluster.request': 'num_request_req',

@@ -20,6 +20,7 @@ export const clusterMethods = {
   load: 'cluster.load',
   stepdown: 'cluster.stepdown',
   notify: 'cluster.notify',
+  removed: 'cluster.removed',
 } as const;
 
 /** What a node tells others about itself (the `meta` method). */
@@ -53,6 +54,11 @@ export interface ClusterNode {
   /** Loads a SQLite file through the log (this node must lead). */
   load(image: Uint8Array, signal: AbortSignal): Promise<StatementsResponse>;
   stepdown(targetId: string | undefined, wait: boolean, timeoutMs: number): Promise<void>;
+  /**
+   * The leader `leaderId` says this node was removed from the cluster. A removed node is not sent the
+   * entry that removes it (the leader stops replicating to it at once), so it learns it this way.
+   */
+  learnRemoved(leaderId: string): void;
 }
 
 const joinTimeoutMs = 30_000;
@@ -113,6 +119,14 @@ export class ClusterService {
     // Nodes waiting to form a cluster (-bootstrap-expect) notify every target; a member has nothing to
     // wait for, and the sender will find it running and join.
     server.handle(clusterMethods.notify, () => null);
+    server.handle(clusterMethods.removed, (payload) => {
+      const id = text(payload, 'id');
+      if (id !== this.node.meta().id) {
+        throw new ForwardFormatError(`a removal notice for node ${id} reached node ${this.node.meta().id}`);
+      }
+      this.node.learnRemoved(text(payload, 'leaderId'));
+      return null;
+    });
     server.handle(clusterMethods.join, (payload) => this.join(parseJoinRequest(payload)));
     server.handle(clusterMethods.execute, async (payload, context: RpcCallContext) => {
       const response = await this.node.store.execute(statementsCommand(payload), {

@@ -76,5 +76,6 @@ export function clusterNodeOf(
     removeMember: (id) => membershipChange(node, () => node.removeMember(id)),
     stepdown: (targetId, wait, timeoutMs) =>
       membershipChange(node, () => node.stepdown(targetId, wait, timeoutMs)),
+    learnRemoved: (leaderId) => node.learnRemoved(leaderId),
   };
 }

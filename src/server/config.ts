@@ -33,6 +33,8 @@ export interface NodeConfig {
   readonly raftTiming: RaftTiming;
   /** Remove this node from the cluster on a graceful shutdown (-raft-cluster-remove-shutdown). */
   readonly removeSelfOnShutdown: boolean;
+  /** Stop the process once the leader says this node was removed (-raft-remove-shutdown). */
+  readonly shutdownWhenRemoved: boolean;
   readonly httpBodyBytesMax: number;
   readonly statementsPerRequestMax: number;
   /** Members to join at first start (-join): Raft addresses or http(s):// API URLs. */
@@ -209,6 +211,7 @@ export function buildConfig(commandLine: ParsedCommandLine): NodeConfig {
       positiveDuration(values, 'raft-election-timeout'),
     ),
     removeSelfOnShutdown: bool(values, 'raft-cluster-remove-shutdown'),
+    shutdownWhenRemoved: bool(values, 'raft-remove-shutdown'),
     httpBodyBytesMax: atLeast(values, 'http-body-max', 1024),
     statementsPerRequestMax: atLeast(values, 'statements-max', 1),
     joinTargets,

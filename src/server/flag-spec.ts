@@ -319,7 +319,6 @@ export const flagSpecs: readonly FlagSpec[] = [
     kind: 'bool',
     defaultValue: 'false',
     help: 'Shut down if this node is removed from the cluster',
-    notSupportedYet: 'a removed node is not told of its removal, so it cannot act on it',
   },
   {
     name: 'raft-cluster-remove-shutdown',

@@ -182,6 +182,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  if (config.shutdownWhenRemoved) {
+    // A removed node stops as on SIGTERM (it is no longer a member: nothing to hand over or leave).
+    node.onRemoved = () => {
+      if (!stopping) shutdown('removal from the cluster (-raft-remove-shutdown)');
+    };
+  }
 }
 
 /** Asks the members named by -join to add this node; exits if none will. */
@@ -218,7 +224,7 @@ async function join(node: DustNode, config: NodeConfig, attempts: number, logger
 async function leaveCluster(node: DustNode, proxy: RpcLeaderProxy, logger: Logger): Promise<void> {
   const id = node.config.nodeId;
   const { voters, learners } = node.raw.status().configuration;
-  if (!voters.includes(id) && !learners.includes(id)) return;
+  if (node.isRemoved || (!voters.includes(id) && !learners.includes(id))) return;
   if (voters.length === 1 && voters[0] === id) {
     logger.warn('this node is the only voter of its cluster: it stays a member');
     return;

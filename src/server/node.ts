@@ -12,6 +12,7 @@ import {
   MemberDirectory,
   type MemberTable,
 } from '../cluster/members.js';
+import { clusterMethods } from '../cluster/service.js';
 import { decodeCommand } from '../command/codec.js';
 import type { Command } from '../command/types.js';
 import { DurableLog, type LogWarningSink, SnapshotStore, type StoredSnapshot } from '../log/index.js';
@@ -41,6 +42,8 @@ export class NodeStartError extends Error {
   override readonly name = 'NodeStartError';
 }
 
+/** How long the leader tries to tell a removed node of its removal. */
+const removalNoticeMs = 2_000;
 /** How long a membership change waits for an earlier one to commit before it fails. */
 const membershipRetryMs = 10_000;
 
@@ -89,6 +92,10 @@ export class DustNode {
    */
   private databaseIndex: number;
   private snapshotting = false;
+  /** The leader said this node is no longer a member (see learnRemoved). */
+  private removed = false;
+  /** Called once when this node learns it was removed from the cluster (-raft-remove-shutdown). */
+  onRemoved: (() => void) | undefined;
   /** A snapshot sent by the leader is being installed. */
   private installing = false;
   /** The snapshot being taken, settled (never rejected) when it is done. */
@@ -324,10 +331,51 @@ export class DustNode {
     throw new MembershipError(`leadership was not handed to ${target} within ${timeoutMs} ms`);
   }
 
-  /** Removes a node from the configuration (the leader only). */
+  /**
+   * Removes a node from the configuration (the leader only), then tells that node: the core stops
+   * replicating to it as soon as the change is appended, so it would never learn it from the log.
+   */
   async removeMember(id: string): Promise<void> {
     if (!this.isMemberNow(id)) throw new MembershipError(`node ${id} is not a member of the cluster`);
+    const address = id === this.config.nodeId ? undefined : this.dialAddressOf(id);
     await this.changeMembership({ kind: 'removeNode', node: id });
+    if (address === undefined) return;
+    // Best effort: a node that is down learns nothing, and is no longer a member all the same.
+    this.network.rpcClient
+      .call(
+        address,
+        clusterMethods.removed,
+        { id, leaderId: this.config.nodeId },
+        { timeoutMs: removalNoticeMs },
+      )
+      .catch((error: unknown) =>
+        this.logger.info(
+          `node ${id} was not told of its removal: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
+  }
+
+  /** Whether the leader said this node was removed from the cluster. */
+  get isRemoved(): boolean {
+    return this.removed;
+  }
+
+  /**
+   * This node's leader says it removed this node. A notice from another node than the leader this node
+   * follows is ignored (an old leader's late message); with no leader known, it is believed.
+   */
+  learnRemoved(leaderId: string): void {
+    const known = this.loop.softState().leaderId;
+    if (known !== '' && known !== leaderId) {
+      this.logger.warn(
+        `ignored a removal notice from ${leaderId}, which is not this node's leader (${known})`,
+      );
+      return;
+    }
+    if (this.removed) return;
+    this.removed = true;
+    this.logger.warn(`this node was removed from the cluster by its leader ${leaderId}`);
+    this.onRemoved?.();
   }
 
   private isMemberNow(id: string): boolean {
@@ -439,7 +487,7 @@ export class DustNode {
    * entry an earlier leader (or itself, before a restart) may have acknowledged.
    */
   isReady(): boolean {
-    if (this.closed) return false;
+    if (this.closed || this.removed) return false;
     const soft = this.loop.softState();
     if (soft.leaderId === '' || this.loop.applied < this.commitAtOpen) return false;
     if (soft.role === 'leader') return this.raw.termAt(this.loop.applied) === this.raw.hardState().term;

@@ -53,6 +53,7 @@ async function memberNode(): Promise<string> {
     removeMember: () => Promise.resolve(),
     load: () => Promise.reject(new Error('not used here')),
     stepdown: () => Promise.resolve(),
+    learnRemoved: () => undefined,
   };
   new ClusterService(node, memberClient).register(server);
   closing.push(listener, server, memberClient);

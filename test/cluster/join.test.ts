@@ -42,6 +42,7 @@ async function pretendMember(options: {
     removeMember: () => Promise.resolve(),
     load: () => Promise.reject(new Error('not used here')),
     stepdown: () => Promise.resolve(),
+    learnRemoved: () => undefined,
   };
   new ClusterService(node, client).register(server);
   return {

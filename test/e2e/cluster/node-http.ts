@@ -22,12 +22,12 @@ export type HttpOutcome =
   | { readonly kind: 'lost'; readonly error: string };
 
 export interface HttpRequest {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   /** `host:port` of the node's HTTP API. */
   readonly address: string;
   /** Path and query string, e.g. `/db/query?level=none&q=...`. */
   readonly pathAndQuery: string;
-  /** A JSON body (serialised here) for POST requests. */
+  /** A JSON body (serialised here) for POST and DELETE requests. */
   readonly body?: unknown;
   readonly timeoutMs: number;
 }

@@ -119,3 +119,53 @@ describe(
     });
   },
 );
+
+// rqlited 8.26 with -raft-remove-shutdown stops only its Raft and keeps the process running.
+const exitsWhenRemoved = server === 'dustd' ? false : 'rqlited 8.26 keeps running after its removal';
+
+describe(
+  `a ${server} node started with -raft-remove-shutdown`,
+  { skip: skipReason ?? exitsWhenRemoved, timeout: 120_000 },
+  () => {
+    it('stops cleanly once the leader removes it, and the others go on as two', async () => {
+      const cluster = await Cluster.start({ size: 3, server, flags: ['-raft-remove-shutdown'] });
+      try {
+        await cluster.explainFailures(async () => {
+          const leader = await cluster.leader();
+          const removed = cluster.nodes.find((node) => node !== leader);
+          assert.ok(removed !== undefined);
+          const outcome = await cluster.http.send({
+            method: 'DELETE',
+            address: leader.httpAddress,
+            pathAndQuery: '/remove',
+            body: { id: removed.id },
+            timeoutMs: 10_000,
+          });
+          assert.equal(
+            outcome.kind === 'answered' ? outcome.status : undefined,
+            200,
+            describeOutcome(outcome),
+          );
+          const exit = await removed.waitForExit(membershipTimeoutMs);
+          assert.equal(exit.code, 0, `the removed node exits cleanly: ${JSON.stringify(exit)}`);
+          assert.match(removed.outputTail(20), /removed from the cluster by its leader/);
+          const remaining = cluster.nodes.filter((node) => node !== removed);
+          const written = await cluster.execute(leader, [
+            'CREATE TABLE after_removal (id INTEGER PRIMARY KEY)',
+          ]);
+          assert.equal(judgeWrite(written, 1).kind, 'ok', describeOutcome(written));
+          for (const node of remaining) {
+            const status = await cluster.status(node);
+            assert.deepEqual(
+              [...(status?.memberIds ?? [])].sort(),
+              remaining.map((member) => member.id).sort(),
+              `node ${node.id} lists the two remaining members`,
+            );
+          }
+        });
+      } finally {
+        await cluster.cleanup();
+      }
+    });
+  },
+);
