@@ -4,7 +4,7 @@
 import os from 'node:os';
 
 import type { StatementResult } from '../command/types.js';
-import { formatGoDuration } from './duration.js';
+import { formatGoDuration, formatGoDurationMs } from './duration.js';
 import { onLeader, defaultTimeoutMs, type Exchange } from './exchange.js';
 import { JsonReader, JsonSyntaxError, parseJsonDocument, type JsonParsed } from './json-read.js';
 import type { JsonValue } from './json-write.js';
@@ -242,7 +242,7 @@ function queueStatus(queue: WriteQueueStatus): Record<string, JsonValue> {
     batch_size: queue.batchSize,
     max_size: queue.capacity,
     sequence_number: queue.sequenceNumber,
-    timeout: formatGoDuration(BigInt(Math.round(queue.timeoutMs * 1e6))),
+    timeout: formatGoDurationMs(queue.timeoutMs),
     tx: queue.transaction,
     pending_requests: queue.queuedRequests,
     executed_batches: queue.batchesExecuted,

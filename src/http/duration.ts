@@ -105,6 +105,11 @@ export function formatGoDuration(nanoseconds: bigint): string {
   return negative ? `-${out}` : out;
 }
 
+/** A duration in milliseconds (Dust's unit) as Go writes it, to the nanosecond. */
+export function formatGoDurationMs(milliseconds: number): string {
+  return formatGoDuration(BigInt(Math.round(milliseconds * 1e6)));
+}
+
 /** value / 10^precision with trailing zeros (and a bare point) removed, as Go's fmtFrac and fmtInt. */
 function withFraction(value: bigint, precision: number): string {
   const divisor = 10n ** BigInt(precision);

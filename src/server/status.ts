@@ -1,6 +1,6 @@
 // What /status, /nodes, /leader, /readyz and /debug/vars report about this node, with rqlite's key names
 // and value types so that tools written for rqlite read them unchanged.
-import { formatGoDuration } from '../http/duration.js';
+import { formatGoDurationMs } from '../http/duration.js';
 import {
   type ClusterMember,
   type JsonValue,
@@ -46,11 +46,11 @@ export class NodeStatus implements StatusProvider {
       addr: node.self.raftAddress,
       leader,
       dir: config.dataDir,
-      apply_timeout: formatGoDuration(BigInt(Math.round(config.applyTimeoutMs * 1e6))),
-      election_timeout: formatGoDuration(BigInt(Math.round(config.raftTiming.electionTimeoutMs * 1e6))),
-      heartbeat_timeout: formatGoDuration(BigInt(Math.round(config.raftTiming.heartbeatTimeoutMs * 1e6))),
+      apply_timeout: formatGoDurationMs(config.applyTimeoutMs),
+      election_timeout: formatGoDurationMs(config.raftTiming.electionTimeoutMs),
+      heartbeat_timeout: formatGoDurationMs(config.raftTiming.heartbeatTimeoutMs),
       snapshot_threshold: config.snapshotThresholdEntries,
-      snapshot_interval: formatGoDuration(BigInt(Math.round(config.snapshotIntervalMs * 1e6))),
+      snapshot_interval: formatGoDurationMs(config.snapshotIntervalMs),
       trailing_logs: config.trailingLogEntries,
       fsm_index: node.loop.applied,
       fsm_term: node.raw.termAt(node.loop.applied) ?? 0,
@@ -120,7 +120,7 @@ export class NodeStatus implements StatusProvider {
     const ageMs = node.leaderContactAgeMs();
     if (ageMs === 0) return 0;
     if (!Number.isFinite(ageMs)) return 'never';
-    return formatGoDuration(BigInt(Math.round(ageMs * 1e6)));
+    return formatGoDurationMs(ageMs);
   }
 
   debugVars(): Readonly<Record<string, JsonValue>> {

@@ -1,7 +1,7 @@
 // dustd's command line as a user meets it: help, version, and one clear line with exit status 2 for
 // anything it cannot use.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -116,5 +116,52 @@ describe('dustd command line', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('refuses a peers.json it cannot use, naming the file, and changes nothing', async () => {
+    const node = await DustdProcess.start();
+    try {
+      const written = await node.post('/db/execute', ['CREATE TABLE t (v)', "INSERT INTO t VALUES ('kept')"]);
+      assert.equal(written.status, 200, written.text);
+      await node.kill('SIGTERM');
+      const peersFile = path.join(node.dataDir, 'raft', 'peers.json');
+      writeFileSync(peersFile, '[{"id": "1"}]');
+      const refused = await runDustd([
+        '-http-addr',
+        '127.0.0.1:0',
+        '-raft-addr',
+        '127.0.0.1:0',
+        node.dataDir,
+      ]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /peers\.json: member 1 \(id 1\) has no "address" of the form host:port/);
+      assert.ok(existsSync(peersFile), 'the file is left for the operator to fix');
+      // Without the file the node starts as it was, its data intact.
+      rmSync(peersFile);
+      const again = await DustdProcess.start({ dataDir: node.dataDir });
+      try {
+        const read = await again.get('/db/query?level=strong&q=SELECT%20v%20FROM%20t');
+        assert.match(read.text, /"values":\[\["kept"\]\]/);
+      } finally {
+        await again.kill('SIGTERM');
+      }
+    } finally {
+      await node.cleanup();
+    }
+  });
+
+  it('refuses a peers.json in a directory with nothing to recover', async () => {
+    const dataDir = mkdtempSync(path.join(scratch, 'peers-'));
+    mkdirSync(path.join(dataDir, 'raft'));
+    writeFileSync(path.join(dataDir, 'raft', 'peers.json'), '[{"id": "1", "address": "127.0.0.1:4002"}]');
+    const { code, stderr } = await runDustd([
+      '-http-addr',
+      '127.0.0.1:0',
+      '-raft-addr',
+      '127.0.0.1:0',
+      dataDir,
+    ]);
+    assert.equal(code, 1);
+    assert.match(stderr, /peers\.json asks for a recovery, but this node has no state to recover/);
   });
 });

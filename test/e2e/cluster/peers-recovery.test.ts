@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
 import { judgeQuery, judgeWrite } from './api-results.js';
-import { Cluster, type ClusterNode } from './cluster-harness.js';
+import { type Cluster, type ClusterNode, withCluster } from './cluster-harness.js';
 import { describeOutcome } from './node-http.js';
 import { pollUntil } from './polling.js';
 import { clusterSkipReason, serverFromEnvironment } from './server-binary.js';
@@ -21,53 +21,34 @@ describe(
   `a ${server} cluster recovered with peers.json`,
   { skip: skipReason ?? false, timeout: 120_000 },
   () => {
-    let cluster: Cluster | undefined;
-    const started = (): Cluster => {
-      assert.ok(cluster !== undefined, 'the cluster started');
-      return cluster;
-    };
-
-    before(async () => {
-      // A low snapshot threshold, so that recovery starts from a snapshot plus a log tail.
-      cluster = await Cluster.start({
-        size: 3,
-        server,
-        flags: ['-raft-snap', '20', '-raft-snap-int', '200ms'],
-      });
-    });
-
-    after(async () => {
-      await cluster?.cleanup();
-    });
-
-    async function countRows(node: ClusterNode): Promise<unknown> {
-      const verdict = judgeQuery(
-        await started().query(node, 'SELECT COUNT(*) FROM t', [], { level: 'none' }),
-      );
+    async function countRows(cluster: Cluster, node: ClusterNode): Promise<unknown> {
+      const verdict = judgeQuery(await cluster.query(node, 'SELECT COUNT(*) FROM t', [], { level: 'none' }));
       return verdict.kind === 'rows' ? verdict.rows[0]?.[0] : verdict.reason;
     }
 
     it('brings the survivor back as a cluster of one with all its data', async () => {
-      await started().explainFailures(async () => {
-        const [survivor, ...lost] = started().nodes;
+      // A low snapshot threshold, so that recovery starts from a snapshot plus a log tail.
+      const options = { size: 3, server, flags: ['-raft-snap', '20', '-raft-snap-int', '200ms'] };
+      await withCluster(options, async (cluster) => {
+        const [survivor, ...lost] = cluster.nodes;
         assert.ok(survivor !== undefined);
-        const leader = await started().leader();
-        const created = await started().execute(leader, ['CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)']);
+        const leader = await cluster.leader();
+        const created = await cluster.execute(leader, ['CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)']);
         assert.equal(judgeWrite(created, 1).kind, 'ok', describeOutcome(created));
         for (let id = 1; id <= rowCount; id++) {
-          const outcome = await started().execute(leader, [['INSERT INTO t VALUES (?, ?)', id, `row ${id}`]]);
+          const outcome = await cluster.execute(leader, [['INSERT INTO t VALUES (?, ?)', id, `row ${id}`]]);
           assert.equal(judgeWrite(outcome, 1).kind, 'ok', describeOutcome(outcome));
         }
         // The survivor has applied every row before the disaster, so they are all in its snapshot and log.
-        await pollUntil(async () => ((await countRows(survivor)) === rowCount ? true : undefined), {
+        await pollUntil(async () => ((await countRows(cluster, survivor)) === rowCount ? true : undefined), {
           timeoutMs: recoveryTimeoutMs,
           onTimeout: () => new Error(`node ${survivor.id} did not apply all ${rowCount} rows`),
         });
 
-        for (const node of started().nodes) await started().kill(node, 'SIGKILL');
+        for (const node of cluster.nodes) await cluster.kill(node, 'SIGKILL');
         const peers = [{ id: survivor.id, address: survivor.raftAddress, non_voter: false }];
         fs.writeFileSync(path.join(survivor.dataDir, 'raft', 'peers.json'), JSON.stringify(peers));
-        await started().restart(survivor, { waitForCluster: false });
+        await cluster.restart(survivor, { waitForCluster: false });
         assert.ok(
           lost.every((node) => !node.running),
           'the lost nodes stay down',
@@ -76,7 +57,7 @@ describe(
         let lastSeen = '';
         const newLeader = await pollUntil(
           async () => {
-            const statuses = await started().statuses([survivor]);
+            const statuses = await cluster.statuses([survivor]);
             lastSeen = JSON.stringify([...statuses]);
             const views = [...statuses.values()];
             const agreed = views.every(
@@ -96,15 +77,18 @@ describe(
         );
         assert.ok(newLeader !== undefined);
 
-        const written = await started().execute(newLeader, [
+        const written = await cluster.execute(newLeader, [
           ['INSERT INTO t VALUES (?, ?)', rowCount + 1, 'after'],
         ]);
         assert.equal(judgeWrite(written, 1).kind, 'ok', describeOutcome(written));
         for (const node of [survivor]) {
-          await pollUntil(async () => ((await countRows(node)) === rowCount + 1 ? true : undefined), {
-            timeoutMs: recoveryTimeoutMs,
-            onTimeout: () => new Error(`node ${node.id} does not hold every row after the recovery`),
-          });
+          await pollUntil(
+            async () => ((await countRows(cluster, node)) === rowCount + 1 ? true : undefined),
+            {
+              timeoutMs: recoveryTimeoutMs,
+              onTimeout: () => new Error(`node ${node.id} does not hold every row after the recovery`),
+            },
+          );
           if (server === 'dustd') {
             const raftDirectory = path.join(node.dataDir, 'raft');
             assert.ok(

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { judgeQuery, judgeWrite } from './api-results.js';
-import { Cluster, type ClusterNode } from './cluster-harness.js';
+import { Cluster, type ClusterNode, withCluster } from './cluster-harness.js';
 import { describeOutcome, jsonString } from './node-http.js';
 import { pollUntil } from './polling.js';
 import { clusterSkipReason, serverFromEnvironment } from './server-binary.js';
@@ -128,44 +128,35 @@ describe(
   { skip: skipReason ?? exitsWhenRemoved, timeout: 120_000 },
   () => {
     it('stops cleanly once the leader removes it, and the others go on as two', async () => {
-      const cluster = await Cluster.start({ size: 3, server, flags: ['-raft-remove-shutdown'] });
-      try {
-        await cluster.explainFailures(async () => {
-          const leader = await cluster.leader();
-          const removed = cluster.nodes.find((node) => node !== leader);
-          assert.ok(removed !== undefined);
-          const outcome = await cluster.http.send({
-            method: 'DELETE',
-            address: leader.httpAddress,
-            pathAndQuery: '/remove',
-            body: { id: removed.id },
-            timeoutMs: 10_000,
-          });
-          assert.equal(
-            outcome.kind === 'answered' ? outcome.status : undefined,
-            200,
-            describeOutcome(outcome),
-          );
-          const exit = await removed.waitForExit(membershipTimeoutMs);
-          assert.equal(exit.code, 0, `the removed node exits cleanly: ${JSON.stringify(exit)}`);
-          assert.match(removed.outputTail(20), /removed from the cluster by its leader/);
-          const remaining = cluster.nodes.filter((node) => node !== removed);
-          const written = await cluster.execute(leader, [
-            'CREATE TABLE after_removal (id INTEGER PRIMARY KEY)',
-          ]);
-          assert.equal(judgeWrite(written, 1).kind, 'ok', describeOutcome(written));
-          for (const node of remaining) {
-            const status = await cluster.status(node);
-            assert.deepEqual(
-              [...(status?.memberIds ?? [])].sort(),
-              remaining.map((member) => member.id).sort(),
-              `node ${node.id} lists the two remaining members`,
-            );
-          }
+      await withCluster({ size: 3, server, flags: ['-raft-remove-shutdown'] }, async (cluster) => {
+        const leader = await cluster.leader();
+        const removed = cluster.nodes.find((node) => node !== leader);
+        assert.ok(removed !== undefined);
+        const outcome = await cluster.http.send({
+          method: 'DELETE',
+          address: leader.httpAddress,
+          pathAndQuery: '/remove',
+          body: { id: removed.id },
+          timeoutMs: 10_000,
         });
-      } finally {
-        await cluster.cleanup();
-      }
+        assert.equal(outcome.kind === 'answered' ? outcome.status : undefined, 200, describeOutcome(outcome));
+        const exit = await removed.waitForExit(membershipTimeoutMs);
+        assert.equal(exit.code, 0, `the removed node exits cleanly: ${JSON.stringify(exit)}`);
+        assert.match(removed.outputTail(20), /removed from the cluster by its leader/);
+        const remaining = cluster.nodes.filter((node) => node !== removed);
+        const written = await cluster.execute(leader, [
+          'CREATE TABLE after_removal (id INTEGER PRIMARY KEY)',
+        ]);
+        assert.equal(judgeWrite(written, 1).kind, 'ok', describeOutcome(written));
+        for (const node of remaining) {
+          const status = await cluster.status(node);
+          assert.deepEqual(
+            [...(status?.memberIds ?? [])].sort(),
+            remaining.map((member) => member.id).sort(),
+            `node ${node.id} lists the two remaining members`,
+          );
+        }
+      });
     });
   },
 );
