@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 
 import type { Command, Statement, StatementResult, StatementsCommand } from '../command/types.js';
 import { ApplyGate } from './apply-gate.js';
+import { applyAsGroup, canApplyAsGroup } from './grouped-apply.js';
 import { Connection, type DatabaseLocation } from './connection.js';
 import { CommandFailedError, SqliteStateMachineError, invariant } from './errors.js';
 import { checkImageHeader, imageHeaderBytes, isImageProblem } from './image-check.js';
@@ -243,13 +244,18 @@ export class SqliteDatabase {
       return runReads(this.reader, command.statements, { transaction: command.transaction });
     }
     const writer = this.writer;
+    const runOne = (statement: Statement): StatementResult =>
+      command.mode === 'request' ? runRequested(writer, statement) : runExecuted(writer, statement);
+    if (!command.transaction && canApplyAsGroup(writer, command.statements)) {
+      const grouped = applyAsGroup(writer, command.statements, runOne);
+      if (grouped !== undefined) return grouped;
+    }
     if (command.transaction) runControl(writer, 'BEGIN');
     const results: StatementResult[] = [];
     try {
       for (const statement of command.statements) {
         if (statement.sql === '') continue;
-        const result =
-          command.mode === 'request' ? runRequested(writer, statement) : runExecuted(writer, statement);
+        const result = runOne(statement);
         results.push(result);
         if (result.kind === 'error' && command.transaction) {
           // Stop at the first error and undo everything; a client's own ROLLBACK may have ended it already.

@@ -18,6 +18,8 @@ export interface SqlUnit {
   readonly hasStatement: boolean;
   /** Parameters of the statement, in SQLite's numbering. */
   readonly parameters: ParameterLayout;
+  /** The statement's first keyword in upper case (`INSERT`, `BEGIN`, ...), or '' if it starts otherwise. */
+  readonly firstWord: string;
 }
 
 /**
@@ -85,6 +87,7 @@ type EndState = 'start' | 'normal' | 'explain' | 'create' | 'trigger' | 'semicol
 
 function firstUnit(sql: string): SqlUnit {
   let state: EndState = 'start';
+  let firstWord = '';
   const parameters = new ParameterNumbering();
   let position = 0;
   while (position < sql.length) {
@@ -99,11 +102,12 @@ function firstUnit(sql: string): SqlUnit {
         state = 'semicolon';
         continue;
       }
-      return { text: sql.slice(0, position), hasStatement: true, parameters: parameters.layout() };
+      return { text: sql.slice(0, position), hasStatement: true, parameters: parameters.layout(), firstWord };
     }
+    if (state === 'start') firstWord = word;
     state = nextEndState(state, word);
   }
-  return { text: sql, hasStatement: state !== 'start', parameters: parameters.layout() };
+  return { text: sql, hasStatement: state !== 'start', parameters: parameters.layout(), firstWord };
 }
 
 function nextEndState(state: EndState, word: string): EndState {

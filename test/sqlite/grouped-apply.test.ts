@@ -1,0 +1,182 @@
+// A request's statements applied as one command (grouped into one transaction where that is safe) must
+// answer and leave the database exactly as the same statements applied one command each, which is how
+// rqlite runs statements without `transaction`.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import fc from 'fast-check';
+
+import type { Statement, StatementResult } from '../../src/command/types.js';
+import { Connection } from '../../src/sqlite/connection.js';
+import { SqliteDatabase } from '../../src/sqlite/database.js';
+import { canApplyAsGroup } from '../../src/sqlite/grouped-apply.js';
+import { rqliteShape, statement, statements, temporaryDirectory, type Canonical } from './support.js';
+
+const plainSchema = [
+  'CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT UNIQUE, n INTEGER NOT NULL CHECK (n >= 0))',
+  'CREATE TABLE audit (v)',
+  'CREATE TRIGGER log AFTER UPDATE ON t BEGIN INSERT INTO audit VALUES (new.n); END',
+  "CREATE TRIGGER refuse BEFORE DELETE ON t WHEN old.k = 'b' BEGIN SELECT RAISE(ABORT, 'b stays'); END",
+];
+// A trigger that rolls the whole transaction back on one value: in autocommit mode that undoes only the
+// statement that fired it, so with it in the schema nothing may be grouped.
+const rollbackSchema = [
+  ...plainSchema,
+  "CREATE TRIGGER guard BEFORE INSERT ON t WHEN new.k = 'forbidden' BEGIN SELECT RAISE(ROLLBACK, 'forbidden key'); END",
+];
+type Schema = readonly string[];
+
+/** Statements that succeed, fail in each of SQLite's ways, and some that must never be grouped. */
+const pool: readonly Statement[] = [
+  statement('INSERT INTO t(k, n) VALUES(?, ?)', { positional: ['a', 1n] }),
+  statement('INSERT INTO t(k, n) VALUES(?, ?)', { positional: ['b', 2n] }),
+  statement('INSERT INTO t(k, n) VALUES(?, ?)', { positional: ['c', -1n] }),
+  statement('INSERT INTO t(k, n) VALUES(?, ?)', { positional: [null, null] }),
+  statement("INSERT INTO t(k, n) VALUES('forbidden', 5)"),
+  statement("INSERT OR ROLLBACK INTO t(k, n) VALUES('a', 9)"),
+  statement("INSERT OR IGNORE INTO t(k, n) VALUES('a', 8)"),
+  statement("INSERT OR REPLACE INTO t(k, n) VALUES('b', 7)"),
+  statement('UPDATE t SET n = n - 1'),
+  statement('UPDATE OR FAIL t SET n = n - 2'),
+  statement("UPDATE t SET k = 'a' WHERE k = 'b'"),
+  statement('DELETE FROM t WHERE n > 3'),
+  statement('INSERT INTO t(k, n) VALUES(:k, :n) RETURNING id, n', { named: { k: 'r', n: 3n } }),
+  statement('SELECT count(*) FROM t'),
+  statement('INSERT INTO missing VALUES(1)'),
+  statement('INSERT INTO t(k, n) VALUES(?, ?)', { positional: ['x'] }),
+  statement("INSERT INTO audit VALUES('x'); INSERT INTO audit VALUES('y')"),
+  statement('CREATE TABLE IF NOT EXISTS extra (v)'),
+  statement('INSERT INTO extra VALUES(changes())'),
+  statement('DROP TABLE IF EXISTS extra'),
+  statement('BEGIN'),
+  statement('COMMIT'),
+  statement('PRAGMA user_version = 3'),
+];
+
+interface Outcome {
+  readonly results: Canonical[];
+  readonly content: unknown;
+}
+
+// A client's BEGIN may leave the write connection inside a transaction, which in-memory readers cannot
+// see past; the answers (errors included) are compared as they are.
+function contentOf(database: SqliteDatabase): unknown {
+  const read = (sql: string): StatementResult => {
+    const [result] = database.query([statement(sql)], { transaction: false });
+    assert.ok(result !== undefined);
+    return result;
+  };
+  const tables = read("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
+  const data =
+    tables.kind === 'rows'
+      ? tables.rows.map((row) => rqliteShape(read(`SELECT * FROM "${String(row[0])}" ORDER BY rowid`)))
+      : [];
+  return {
+    tables: rqliteShape(tables),
+    data,
+    version: rqliteShape(read('PRAGMA user_version')),
+    open: database.inTransaction,
+  };
+}
+
+function outcome(schema: Schema, apply: (database: SqliteDatabase) => StatementResult[]): Outcome {
+  const database = new SqliteDatabase({ mode: 'memory', foreignKeys: false });
+  try {
+    database.apply(statements('execute', schema));
+    const results = apply(database).map(rqliteShape);
+    return { results, content: contentOf(database) };
+  } finally {
+    database.close();
+  }
+}
+
+type Mode = 'execute' | 'request';
+
+function asOneCommand(schema: Schema, list: readonly Statement[], mode: Mode): Outcome {
+  return outcome(schema, (database) => database.apply(statements(mode, list)));
+}
+
+function oneCommandEach(schema: Schema, list: readonly Statement[], mode: Mode): Outcome {
+  return outcome(schema, (database) => list.flatMap((item) => database.apply(statements(mode, [item]))));
+}
+
+/** A write connection on a scratch file holding `schema`, for asking canApplyAsGroup. */
+function withConnection<T>(schema: Schema, use: (connection: Connection) => T): T {
+  const directory = temporaryDirectory();
+  const connection = new Connection(
+    { kind: 'disk', path: `${directory.path}/group.sqlite` },
+    { role: 'write', foreignKeys: false, busyTimeoutMs: 0 },
+  );
+  try {
+    for (const sql of schema) connection.raw.exec(sql);
+    return use(connection);
+  } finally {
+    connection.close();
+    directory.remove();
+  }
+}
+
+void describe('statements applied as one command, grouped into one transaction where safe', () => {
+  for (const [name, schema] of [
+    ['a plain schema', plainSchema],
+    ['a schema with a rolling-back trigger', rollbackSchema],
+  ] as const) {
+    test(`answer and change the database as the same statements applied one by one, with ${name}`, () => {
+      let grouped = 0;
+      withConnection(schema, (connection) =>
+        fc.assert(
+          fc.property(
+            fc.array(fc.constantFrom(...pool), { minLength: 2, maxLength: 12 }),
+            fc.constantFrom<Mode>('execute', 'request'),
+            (list, mode) => {
+              if (canApplyAsGroup(connection, list)) grouped++;
+              assert.deepEqual(asOneCommand(schema, list, mode), oneCommandEach(schema, list, mode));
+            },
+          ),
+          { numRuns: 300, seed: 20261122 },
+        ),
+      );
+      // The property must have covered the grouped path where it can, and never taken it where it cannot.
+      if (schema === plainSchema) assert.ok(grouped >= 20, `only ${grouped} of 300 lists were grouped`);
+      else assert.equal(grouped, 0);
+    });
+  }
+
+  test('a trigger rolling back mid-batch undoes only its own statement, as in autocommit mode', () => {
+    const list = [pool[0]!, pool[4]!, pool[1]!];
+    const outcome = asOneCommand(rollbackSchema, list, 'execute');
+    assert.deepEqual(outcome, oneCommandEach(rollbackSchema, list, 'execute'));
+    assert.deepEqual(outcome.results[1], { error: 'forbidden key' });
+    assert.equal(outcome.results.filter((result) => 'error' in (result as object)).length, 1);
+  });
+
+  test('only plain reads and writes are grouped, with foreign keys off, outside a transaction', () => {
+    withConnection(plainSchema, (connection) => {
+      const insert = statement("INSERT INTO t(k, n) VALUES('z', 1)");
+      assert.equal(canApplyAsGroup(connection, [insert, insert]), true);
+      assert.equal(canApplyAsGroup(connection, [insert]), false, 'a single statement');
+      assert.equal(canApplyAsGroup(connection, [insert, statement('BEGIN')]), false);
+      assert.equal(canApplyAsGroup(connection, [insert, statement('SELECT 1; VACUUM')]), false);
+      assert.equal(
+        canApplyAsGroup(connection, [insert, statement('/* c */ pragma user_version = 1')]),
+        false,
+      );
+      assert.equal(
+        canApplyAsGroup(connection, [insert, statement("INSERT OR ROLLBACK INTO t VALUES(9, 'q', 1)")]),
+        false,
+      );
+      connection.raw.exec('BEGIN');
+      assert.equal(canApplyAsGroup(connection, [insert, insert]), false, "inside a client's transaction");
+      connection.raw.exec('COMMIT');
+      connection.raw.exec('CREATE TEMP TABLE scratch (v TEXT UNIQUE ON CONFLICT ROLLBACK)');
+      assert.equal(canApplyAsGroup(connection, [insert, insert]), false, 'ROLLBACK in the temp schema');
+      connection.raw.exec('DROP TABLE scratch');
+      assert.equal(canApplyAsGroup(connection, [insert, insert]), true);
+      connection.raw.exec("ATTACH ':memory:' AS other");
+      assert.equal(canApplyAsGroup(connection, [insert, insert]), false, 'another database attached');
+      connection.raw.exec('DETACH other');
+      connection.raw.pragma('foreign_keys = ON');
+      assert.equal(canApplyAsGroup(connection, [insert, insert]), false, 'with foreign keys enforced');
+    });
+  });
+});
