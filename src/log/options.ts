@@ -15,7 +15,10 @@ export interface DurableLogOptions {
   readonly entryBytesMax?: number;
   /** Group commit puts at most this many bytes in one write (a larger single request is written alone). */
   readonly batchBytesMax?: number;
-  /** Payload bytes of recent entries kept in memory for reads. Default 16 MiB. */
+  /**
+   * Payload bytes of recent entries kept in memory for reads. Default 4 MiB: enough for the entries a
+   * follower that keeps up still needs, while one that lags reads them from disk.
+   */
   readonly cacheBytesMax?: number;
   /** Bytes accepted but not yet durable; a persist() beyond it is refused with LogOverloadedError. */
   readonly pendingBytesMax?: number;
@@ -37,7 +40,7 @@ export const defaultLogLimits: LogLimits = {
   segmentBytesMax: 64 * mebibyte,
   entryBytesMax: 256 * mebibyte,
   batchBytesMax: 8 * mebibyte,
-  cacheBytesMax: 16 * mebibyte,
+  cacheBytesMax: 4 * mebibyte,
   pendingBytesMax: 512 * mebibyte,
 };
 

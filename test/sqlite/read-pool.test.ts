@@ -78,6 +78,23 @@ for (const mode of ['memory', 'disk'] as const) {
       );
     });
 
+    void test('workers start with the first read that needs one, not before', async () => {
+      pool = new ReadPool(database, { workers: 2 });
+      await apply(['CREATE TABLE t (id INTEGER PRIMARY KEY, v)', 'INSERT INTO t VALUES (1, 2)']);
+      const point = await pool.query([statement('SELECT v FROM t WHERE id = 1')], {
+        transaction: false,
+        timeoutMs: 0,
+      });
+      assert.equal(only(point).kind, 'rows');
+      assert.deepEqual(pool.stats(), { workers: 0, busy: 0, queued: 0, abandoned: 0, inline: 1 });
+      const scan = await pool.query([statement('SELECT count(*) FROM t')], {
+        transaction: false,
+        timeoutMs: 0,
+      });
+      assert.equal(only(scan).kind, 'rows');
+      assert.equal(pool.stats().workers, 2);
+    });
+
     void test('writes sent to a read are refused, per statement', async () => {
       pool = new ReadPool(database, { workers: 1 });
       await apply(['CREATE TABLE t (v)']);
