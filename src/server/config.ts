@@ -35,6 +35,10 @@ export interface NodeConfig {
   readonly removeSelfOnShutdown: boolean;
   /** Stop the process once the leader says this node was removed (-raft-remove-shutdown). */
   readonly shutdownWhenRemoved: boolean;
+  /** A leader removes a voter it has not heard from for this long (-raft-reap-node-timeout; 0 = never). */
+  readonly reapVoterAfterMs: number;
+  /** The same for read replicas (-raft-reap-read-only-node-timeout; 0 = never). */
+  readonly reapNonVoterAfterMs: number;
   readonly httpBodyBytesMax: number;
   readonly statementsPerRequestMax: number;
   /** Members to join at first start (-join): Raft addresses or http(s):// API URLs. */
@@ -212,6 +216,8 @@ export function buildConfig(commandLine: ParsedCommandLine): NodeConfig {
     ),
     removeSelfOnShutdown: bool(values, 'raft-cluster-remove-shutdown'),
     shutdownWhenRemoved: bool(values, 'raft-remove-shutdown'),
+    reapVoterAfterMs: nonNegativeDuration(values, 'raft-reap-node-timeout'),
+    reapNonVoterAfterMs: nonNegativeDuration(values, 'raft-reap-read-only-node-timeout'),
     httpBodyBytesMax: atLeast(values, 'http-body-max', 1024),
     statementsPerRequestMax: atLeast(values, 'statements-max', 1),
     joinTargets,
@@ -257,6 +263,12 @@ function atLeast(values: ReadonlyMap<string, FlagValue>, name: string, minimum: 
 function positiveDuration(values: ReadonlyMap<string, FlagValue>, name: string): number {
   const value = num(values, name);
   if (value <= 0) throw new FlagError(`invalid value for flag -${name}: must be a positive duration`);
+  return value;
+}
+
+function nonNegativeDuration(values: ReadonlyMap<string, FlagValue>, name: string): number {
+  const value = num(values, name);
+  if (value < 0) throw new FlagError(`invalid value for flag -${name}: must not be a negative duration`);
   return value;
 }
 

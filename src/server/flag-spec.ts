@@ -337,14 +337,12 @@ export const flagSpecs: readonly FlagSpec[] = [
     kind: 'duration',
     defaultValue: '0h',
     help: 'Remove voters unreachable for this long (0 = never)',
-    notSupportedYet: cluster,
   },
   {
     name: 'raft-reap-read-only-node-timeout',
     kind: 'duration',
     defaultValue: '0h',
     help: 'Remove read replicas unreachable for this long (0 = never)',
-    notSupportedYet: cluster,
   },
   {
     name: 'cluster-connect-timeout',

@@ -14,6 +14,7 @@ import { buildConfig, formatHostPort, type NodeConfig } from './config.js';
 import { ReplicatedDataStore } from './data-store.js';
 import { FlagError, parseCommandLine, usageText } from './flags.js';
 import { createLogger, type Logger } from './logger.js';
+import { Reaper } from './reaper.js';
 import { DustNode } from './node.js';
 import { NodeStatus } from './status.js';
 import { parseDialOverrides } from './peer-network.js';
@@ -166,6 +167,23 @@ async function main(): Promise<void> {
     });
   }, config.snapshotIntervalMs);
 
+  const reaper = new Reaper(
+    {
+      selfId: config.nodeId,
+      isLeader: () => node.loop.softState().role === 'leader',
+      membersNow: () => node.membersNow(),
+      lastHeardFromMs: (id) => node.lastHeardFromMs(id),
+      removeMember: (id) => node.removeMember(id),
+    },
+    {
+      voterAfterMs: config.reapVoterAfterMs,
+      nonVoterAfterMs: config.reapNonVoterAfterMs,
+      logger: logger.child('store'),
+    },
+  );
+  const reapTimer =
+    reaper.checkIntervalMs > 0 ? setInterval(() => reaper.check(), reaper.checkIntervalMs) : undefined;
+
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) {
@@ -175,6 +193,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info(`${signal} received, shutting down`);
     clearInterval(snapshotTimer);
+    clearInterval(reapTimer);
     void stop(api.close({ graceMs: shutdownGraceMs }), node, logger, {
       stepdownFirst: config.shutdownStepdown,
       leaveCluster: config.removeSelfOnShutdown ? () => leaveCluster(node, proxy, logger) : undefined,

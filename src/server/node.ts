@@ -103,6 +103,8 @@ export class DustNode {
   private closed = false;
   /** When this node last heard from the leader it follows (for `freshness` on `none` reads). */
   private leaderContactMs = 0;
+  /** When a Raft message last came from each peer (Date.now()), for reaping unreachable members. */
+  private readonly peerContactMs = new Map<string, number>();
 
   private constructor(
     readonly config: NodeConfig,
@@ -263,6 +265,17 @@ export class DustNode {
     return Date.now() - this.leaderContactMs;
   }
 
+  /** When this node last received a Raft message from `id` (Date.now() milliseconds), or undefined. */
+  lastHeardFromMs(id: string): number | undefined {
+    return this.peerContactMs.get(id);
+  }
+
+  /** The voters and read replicas of the configuration this node holds now. */
+  membersNow(): { readonly voters: readonly string[]; readonly nonVoters: readonly string[] } {
+    const configuration = this.raw.status().configuration;
+    return { voters: configuration.voters, nonVoters: configuration.learners };
+  }
+
   /** The addresses of member `id` as this node knows them. */
   addressesOf(id: string): MemberAddresses | undefined {
     return this.members.get(id);
@@ -402,9 +415,11 @@ export class DustNode {
     this.logger.info(`membership change committed: ${change.kind} ${change.node}`);
   }
 
-  /** A Raft message from a peer. Contact with the leader is noted for `freshness`. */
+  /** A Raft message from a peer. Contact with the leader is noted for `freshness`, with any peer for reaping. */
   private onPeerMessage(message: Parameters<RaftLoop['step']>[0]): void {
-    if (message.from === this.loop.softState().leaderId) this.leaderContactMs = Date.now();
+    const now = Date.now();
+    this.peerContactMs.set(message.from, now);
+    if (message.from === this.loop.softState().leaderId) this.leaderContactMs = now;
     this.loop.step(message);
   }
 
