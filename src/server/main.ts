@@ -242,8 +242,8 @@ async function join(node: DustNode, config: NodeConfig, attempts: number, logger
  */
 async function leaveCluster(node: DustNode, proxy: RpcLeaderProxy, logger: Logger): Promise<void> {
   const id = node.config.nodeId;
-  const { voters, learners } = node.raw.status().configuration;
-  if (node.isRemoved || (!voters.includes(id) && !learners.includes(id))) return;
+  const { voters, nonVoters } = node.membersNow();
+  if (node.isRemoved || (!voters.includes(id) && !nonVoters.includes(id))) return;
   if (voters.length === 1 && voters[0] === id) {
     logger.warn('this node is the only voter of its cluster: it stays a member');
     return;

@@ -392,8 +392,8 @@ export class DustNode {
   }
 
   private isMemberNow(id: string): boolean {
-    const configuration = this.raw.status().configuration;
-    return configuration.voters.includes(id) || configuration.learners.includes(id);
+    const { voters, nonVoters } = this.membersNow();
+    return voters.includes(id) || nonVoters.includes(id);
   }
 
   /**

@@ -102,11 +102,6 @@ export class ReadPool {
   private readonly queue: PendingQuery[] = [];
   private nextId = 1;
   private inlineReads = 0;
-  /**
-   * Workers start with the first read that needs one: each is a thread with its own V8 heap (about
-   * 10 MB), and a node whose reads are all point reads, or that serves none, never needs them.
-   */
-  private workersNeeded = false;
   private closed = false;
   private exclusiveTail: Promise<unknown> = Promise.resolve();
   private readonly unsubscribe: () => void;
@@ -166,7 +161,9 @@ export class ReadPool {
       };
       if (timeoutMs > 0) pending.timer = setTimeout(() => this.timeOut(pending), timeoutMs);
       this.queue.push(pending);
-      this.workersNeeded = true;
+      // Workers start with the first read that needs one, not with the pool: each is a thread with its
+      // own V8 heap (about 10 MB), and a node whose reads are all point reads never needs them. Once
+      // started, they are replaced as they exit (abandon, onExit).
       this.startWorkers();
       this.dispatch();
     });
@@ -247,7 +244,6 @@ export class ReadPool {
 
   private startWorkers(): void {
     // Abandoned workers keep their slots until their thread exits, so the slots bound them.
-    if (!this.workersNeeded) return;
     while (!this.closed && this.live.size < this.workersWanted && this.freeSlots.length > 0) {
       const slot = this.freeSlots.pop()!;
       this.live.add(this.spawn(slot));
