@@ -2,6 +2,7 @@
 // and the answers for endpoints that are not built yet (each still checks its method first, as rqlite's
 // handlers do, so that a wrong method gets the same 405).
 import os from 'node:os';
+import v8 from 'node:v8';
 
 import type { StatementResult } from '../command/types.js';
 import { formatGoDuration, formatGoDurationMs } from './duration.js';
@@ -224,6 +225,9 @@ export function handleDebugVars(exchange: Exchange): void {
         ['heap_used', memory.heapUsed],
         ['external', memory.external],
         ['array_buffers', memory.arrayBuffers],
+        // Where the JavaScript heap's memory is, space by space: which one grows tells a leak of
+        // long-lived objects (old space) from a burst of short-lived ones (new space, large objects).
+        ['heap_spaces', heapSpaces()],
       ]),
     ],
     ['http', { ...context.counters.snapshot(), ...queueCounters(context.writeQueue.status()) }],
@@ -231,6 +235,15 @@ export function handleDebugVars(exchange: Exchange): void {
   ]);
   for (const [name, value] of Object.entries(context.status.debugVars())) vars.set(name, value);
   response.send(200, renderDebugVars(vars, params.get('key') ?? ''));
+}
+
+function heapSpaces(): Map<string, JsonValue> {
+  const spaces = new Map<string, JsonValue>();
+  for (const space of v8.getHeapSpaceStatistics()) {
+    if (space.space_size === 0) continue;
+    spaces.set(space.space_name, { size: space.space_size, used: space.space_used_size });
+  }
+  return spaces;
 }
 
 /**

@@ -23,6 +23,7 @@ import {
   type Forwarded,
   type LeaderHint,
   type ReadOptions,
+  type SqlTools,
   type StatementsResponse,
 } from './store.js';
 import {
@@ -309,34 +310,44 @@ function prepareStatements(
 ): Statement[] | undefined {
   const { params, context } = exchange;
   const parse = !params.has('noparse');
+  const rewriting = parse && rewrite ? rewriteOptions(exchange) : undefined;
+  const statements: Statement[] = [];
   try {
-    return parsed
-      .filter((statement) => statement.sql !== '')
-      .map((statement) => {
-        const sql = parse && rewrite ? rewriteSql(exchange, statement.sql) : statement.sql;
-        const returnsRows = parse && context.sql.analyze(sql).returning;
-        return { sql, positional: statement.positional, named: statement.named, returnsRows };
-      });
+    for (const statement of parsed) {
+      if (statement.sql === '') continue;
+      const sql = rewriting === undefined ? statement.sql : context.sql.rewrite(statement.sql, rewriting).sql;
+      const returnsRows = parse && context.sql.analyze(sql).returning;
+      statements.push({ sql, positional: statement.positional, named: statement.named, returnsRows });
+    }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // rqlite answers a failure of its SQL processor (a bug there) the same way.
     exchange.response.error(500, `SQL rewrite: ${message}`);
     return undefined;
   }
+  return statements;
 }
 
+type RewriteOptions = Parameters<SqlTools['rewrite']>[1];
+
 function rewriteSql(exchange: Exchange, sql: string): string {
+  const options = rewriteOptions(exchange);
+  return options === undefined ? sql : exchange.context.sql.rewrite(sql, options).sql;
+}
+
+/** What the client asked to be rewritten, or undefined when nothing is (`norwrandom` and `norwtime`). */
+function rewriteOptions(exchange: Exchange): RewriteOptions | undefined {
   const { params, context } = exchange;
   const random = !params.has('norwrandom');
   const time = !params.has('norwtime');
-  if (!random && !time) return sql;
-  return context.sql.rewrite(sql, {
+  if (!random && !time) return undefined;
+  return {
     random,
     time,
     randomInt64: () => context.random.int64(),
     randomBytes: (count) => context.random.bytes(count),
     nowMs: () => context.clock.nowMs(),
-  }).sql;
+  };
 }
 
 /** rqlite refuses the whole request, in a 200 body, when any statement changes a PRAGMA it relies on. */

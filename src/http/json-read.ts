@@ -55,10 +55,22 @@ const Byte = {
   CloseBrace: 0x7d,
 } as const;
 
+/** A string read by readRepeatedString: where its bytes were and what they decoded to. */
+interface RememberedString {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
 export class JsonReader {
   private position = 0;
+  private remembered: RememberedString | undefined;
+  // Buffers decode a range without a view object first; a plain Uint8Array takes the general path.
+  private readonly buffer: Buffer | undefined;
 
-  constructor(private readonly bytes: Uint8Array) {}
+  constructor(private readonly bytes: Uint8Array) {
+    this.buffer = Buffer.isBuffer(bytes) ? bytes : undefined;
+  }
 
   get offset(): number {
     return this.position;
@@ -117,21 +129,60 @@ export class JsonReader {
   /** Reads a string literal; the reader must be at its opening quote (after white space). */
   readString(): string {
     this.expect(Byte.Quote, 'string');
-    const bytes = this.bytes;
     const start = this.position;
-    // Fast path: no escapes, so the bytes between the quotes are the string.
+    const end = this.plainStringEnd(start);
+    if (end < 0) return this.readEscapedString(start);
+    this.position = end + 1;
+    return this.decodeRange(start, end);
+  }
+
+  /**
+   * readString for a string that is likely the same as the previous one read this way (the SQL of the
+   * statements of a batch): when its bytes are the same, the same string comes back without decoding,
+   * and everything keyed by it later (memos, the encoder's table of texts) finds its hash already known.
+   */
+  readRepeatedString(): string {
+    this.expect(Byte.Quote, 'string');
+    const start = this.position;
+    const end = this.plainStringEnd(start);
+    if (end < 0) return this.readEscapedString(start);
+    this.position = end + 1;
+    const previous = this.remembered;
+    if (
+      previous !== undefined &&
+      this.buffer !== undefined &&
+      previous.end - previous.start === end - start &&
+      this.buffer.compare(this.buffer, previous.start, previous.end, start, end) === 0
+    ) {
+      return previous.text;
+    }
+    const text = this.decodeRange(start, end);
+    this.remembered = { start, end, text };
+    return text;
+  }
+
+  /**
+   * Where the string starting at `start` (just after its opening quote) ends, when it has no escape: the
+   * offset of its closing quote; -1 when it has one (the caller then reads it the slow way).
+   */
+  private plainStringEnd(start: number): number {
+    const bytes = this.bytes;
     let index = start;
     while (index < bytes.length) {
       const byte = bytes[index] ?? 0;
-      if (byte === Byte.Quote) {
-        this.position = index + 1;
-        return decodeUtf8(bytes.subarray(start, index));
-      }
-      if (byte === Byte.Backslash) break;
+      if (byte === Byte.Quote) return index;
+      if (byte === Byte.Backslash) return -1;
       if (byte < 0x20) this.failAt(index, 'invalid character in string literal');
       index += 1;
     }
-    return this.readEscapedString(start);
+    return -1;
+  }
+
+  private decodeRange(start: number, end: number): string {
+    const buffer = this.buffer;
+    // ASCII is the same in Latin-1 and UTF-8, and Latin-1 needs neither a view nor validation.
+    if (buffer !== undefined && isAscii(buffer, start, end)) return buffer.toString('latin1', start, end);
+    return decodeUtf8(this.bytes.subarray(start, end));
   }
 
   private readEscapedString(start: number): string {
@@ -322,4 +373,11 @@ export function parseJsonDocument(bytes: Uint8Array): JsonParsed {
   const value = reader.readValue();
   if (reader.peek() !== -1) reader.fail('invalid character after top-level value');
   return value;
+}
+
+function isAscii(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let index = start; index < end; index++) {
+    if ((bytes[index] ?? 0) >= 0x80) return false;
+  }
+  return true;
 }

@@ -108,8 +108,10 @@ function readStatement(reader: JsonReader): ParsedStatement {
   reader.advance();
 
   // All items are read before any is interpreted, as rqlite does: a syntax error anywhere in the inner
-  // array wins over a bad parameter in it.
-  const items: JsonParsed[] = [];
+  // array wins over a bad parameter in it. The SQL text of a batch is usually the same in every
+  // statement, and is then read once.
+  let sql: JsonParsed | undefined;
+  const parameters: JsonParsed[] = [];
   for (;;) {
     const next = reader.peek();
     if (next === -1 || next === 0x7d /* } */) throw new RequestBodyError(invalidJson);
@@ -117,16 +119,20 @@ function readStatement(reader: JsonReader): ParsedStatement {
       reader.advance();
       break;
     }
-    if (items.length > 0) reader.expect(0x2c /* , */, "',' after array element");
-    items.push(reader.readValue());
+    if (sql === undefined) {
+      sql = next === 0x22 /* " */ ? reader.readRepeatedString() : reader.readValue();
+      continue;
+    }
+    reader.expect(0x2c /* , */, "',' after array element");
+    parameters.push(reader.readValue());
   }
 
-  const [sql, ...parameters] = items;
   if (typeof sql !== 'string') throw new RequestBodyError(invalidRequest);
   const positional: SqlValue[] = [];
-  const named: [string, SqlValue][] = [];
+  let named: [string, SqlValue][] | undefined;
   for (const parameter of parameters) {
     if (parameter instanceof Map) {
+      named ??= [];
       for (const [name, value] of parameter as ReadonlyMap<string, JsonParsed>) {
         named.push([name, toSqlValue(value)]);
       }
@@ -136,8 +142,11 @@ function readStatement(reader: JsonReader): ParsedStatement {
   }
   // Object.fromEntries defines each name as an own data property, so a parameter called `__proto__` is
   // just a parameter; a name given twice keeps its last value.
-  return { sql, positional, named: Object.fromEntries(named) };
+  return { sql, positional, named: named === undefined ? noNamedValues : Object.fromEntries(named) };
 }
+
+/** The named values of every statement that has none (shared: nothing writes to it). */
+const noNamedValues: Readonly<Record<string, SqlValue>> = Object.freeze({});
 
 /**
  * A JSON parameter as a SQL value, as rqlite maps it: an integer literal that fits int64 is INTEGER, any

@@ -46,7 +46,10 @@ export function memoizedSqlTools(entriesMax = defaultEntriesMax): SqlToolSet {
   const analyses = new BoundedMemo<StatementAnalysis>(entriesMax);
   // A Map cannot hold `undefined` apart from a miss, so "no disallowed PRAGMA" is stored as ''.
   const pragmas = new BoundedMemo<string>(entriesMax);
-  const unchanged = new BoundedMemo<boolean>(entriesMax);
+  // Which rewrites apply decides the answer (a text may need one only when RANDOM() is rewritten), so
+  // each combination has its own memo, indexed by random + 2 × time; keyed by the text itself, whose hash
+  // a repeated string has already computed, where a combined key would be a new string to hash each time.
+  const unchanged = [0, 1, 2, 3].map(() => new BoundedMemo<boolean>(entriesMax));
   return {
     analyze: (sql) => analyses.get(sql, () => analyze(sql)),
     disallowedPragma: (sql) => {
@@ -54,10 +57,10 @@ export function memoizedSqlTools(entriesMax = defaultEntriesMax): SqlToolSet {
       return found === '' ? undefined : found;
     },
     rewrite: (sql, options) => {
-      // Which rewrites apply is part of the key: a text may need one only when RANDOM() is rewritten.
-      const key = `${options.random ? 'r' : '-'}${options.time ? 't' : '-'}${sql}`;
+      const memo = unchanged[(options.random ? 1 : 0) + (options.time ? 2 : 0)];
+      if (memo === undefined) throw new Error('rewrite memo missing');
       let result: RewriteResult | undefined;
-      const needsNone = unchanged.get(key, () => {
+      const needsNone = memo.get(sql, () => {
         result = rewrite(sql, options);
         return !result.changed;
       });

@@ -27,40 +27,70 @@ interface Argument {
 
 const namePrefixes = [':', '@', '$'] as const;
 
+/** The named values of arguments that have none (shared: nothing writes to it). */
+export const noNamedArguments: Readonly<Record<string, SqlValue>> = Object.freeze({});
+
 /** The arguments of one statement, consumed by its pieces in order. */
 export class ArgumentCursor {
-  private readonly arguments: readonly Argument[];
+  private readonly positional: readonly SqlValue[];
+  private readonly named: Readonly<Record<string, SqlValue>>;
+  private readonly hasNamed: boolean;
+  private listed: readonly Argument[] | undefined;
   private start = 0;
 
   constructor(statement: Pick<Statement, 'positional' | 'named'>) {
-    // Positional values come first, as clients send them before any object of named values.
-    this.arguments = [
-      ...statement.positional.map((value) => ({ name: '', value })),
-      ...Object.entries(statement.named).map(([name, value]) => ({ name, value })),
-    ];
+    this.positional = statement.positional;
+    this.named = statement.named;
+    this.hasNamed = hasOwnKeys(statement.named);
   }
 
   /**
    * The arguments for the next piece, or the driver's error message when too few are left.
    */
   take(layout: ParameterLayout, path: DriverPath): BoundArguments | ErrorResult {
-    const wanted = layout.count;
-    const left = this.arguments.length - this.start;
-    if (left < wanted) {
-      const got = path === 'exec' ? this.arguments.length : left;
-      return { kind: 'error', error: `not enough args to execute query: want ${wanted} got ${got}` };
+    // The usual case, values by position for `?` placeholders, without the general layout below; it
+    // binds exactly what the general path would.
+    if (!this.hasNamed && layout.positionalOnly) {
+      const wanted = layout.count;
+      const left = this.positional.length - this.start;
+      if (left < wanted) return notEnough(wanted, path === 'exec' ? this.positional.length : left);
+      const anonymous = this.positional.slice(this.start, this.start + wanted);
+      this.start += wanted;
+      return { anonymous, named: noNamedArguments };
     }
+    const all = this.arguments();
+    const wanted = layout.count;
+    const left = all.length - this.start;
+    if (left < wanted) return notEnough(wanted, path === 'exec' ? all.length : left);
     const forPiece: Argument[] = [];
     if (wanted > 0 || path === 'query') {
-      forPiece.push(...this.arguments.slice(this.start, this.start + wanted));
+      forPiece.push(...all.slice(this.start, this.start + wanted));
       // The driver compares with `wanted` rather than `start + wanted` here; copied as it is.
-      this.arguments.forEach((argument, index) => {
+      all.forEach((argument, index) => {
         if ((index < this.start || index >= wanted) && argument.name !== '') forPiece.push(argument);
       });
     }
     this.start += wanted;
     return layOut(forPiece, layout);
   }
+
+  /** Positional values first, as clients send them before any object of named values. */
+  private arguments(): readonly Argument[] {
+    this.listed ??= [
+      ...this.positional.map((value) => ({ name: '', value })),
+      ...Object.entries(this.named).map(([name, value]) => ({ name, value })),
+    ];
+    return this.listed;
+  }
+}
+
+function notEnough(wanted: number, got: number): ErrorResult {
+  return { kind: 'error', error: `not enough args to execute query: want ${wanted} got ${got}` };
+}
+
+function hasOwnKeys(record: object): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return true;
+  return false;
 }
 
 function layOut(forPiece: readonly Argument[], layout: ParameterLayout): BoundArguments {

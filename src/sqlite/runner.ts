@@ -10,7 +10,7 @@
 import Database from 'better-sqlite3';
 
 import type { ErrorResult, ResultValue, RowsResult, Statement, WriteResult } from '../command/types.js';
-import { ArgumentCursor, type BoundArguments } from './binding.js';
+import { ArgumentCursor, noNamedArguments, type BoundArguments } from './binding.js';
 import type { Connection, PreparedStatement } from './connection.js';
 import { TimeFormatError } from './go-time.js';
 import { splitSqlUnits } from './sql-units.js';
@@ -135,6 +135,7 @@ export function connectionCounters(connection: Connection): [bigint, bigint] {
 
 function argumentsFor(bound: BoundArguments): unknown[] {
   const values: unknown[] = bound.anonymous.map(toBindable);
+  if (bound.named === noNamedArguments) return values;
   const namedEntries = Object.entries(bound.named);
   if (namedEntries.length > 0) {
     values.push(Object.fromEntries(namedEntries.map(([name, value]) => [name, toBindable(value)])));

@@ -30,6 +30,8 @@ export interface SqlUnit {
 export interface ParameterLayout {
   readonly count: number;
   readonly names: readonly (string | null)[];
+  /** Every name is null: values bind by position alone (the usual `VALUES(?, ?)`). */
+  readonly positionalOnly: boolean;
 }
 
 // Token kinds the splitter distinguishes; everything else is 'other'.
@@ -162,7 +164,7 @@ class ParameterNumbering {
   layout(): ParameterLayout {
     const names: (string | null)[] = [];
     for (let number = 1; number <= this.count; number++) names.push(this.nameOfNumber.get(number) ?? null);
-    return { count: this.count, names };
+    return { count: this.count, names, positionalOnly: names.every((name) => name === null) };
   }
 }
 

@@ -156,3 +156,44 @@ void describe('trimGoSpace trims what Go calls space', () => {
     assert.equal(trimGoSpace('\ufeffx\u200b'), '\ufeffx\u200b');
   });
 });
+
+void describe('JsonReader over a Buffer', () => {
+  // Buffers take their own decoding path (ASCII without a view) and repeated strings come back without
+  // decoding: both must read exactly what the general path reads.
+  const strings = fc.array(
+    fc.oneof(
+      fc.constantFrom('INSERT INTO t(v) VALUES(?)', 'INSERT INTO t(v) VALUES(!)', 'é', ''),
+      fc.string({ unit: 'binary', maxLength: 12 }),
+    ),
+    { minLength: 1, maxLength: 8 },
+  );
+
+  void test('strings read as from any byte array, repeated or not', () => {
+    fc.assert(
+      fc.property(strings, (texts) => {
+        const json = `[${texts.map((text) => JSON.stringify(text)).join(',')}]`;
+        const readAll = (source: Uint8Array, repeated: boolean): string[] => {
+          const reader = new JsonReader(source);
+          reader.expect(0x5b, 'array');
+          const out: string[] = [];
+          for (const _ of texts) {
+            if (out.length > 0) reader.expect(0x2c, 'comma');
+            out.push(repeated ? reader.readRepeatedString() : reader.readString());
+          }
+          return out;
+        };
+        const expected = readAll(bytes(json), false);
+        assert.deepEqual(readAll(Buffer.from(json), false), expected);
+        assert.deepEqual(readAll(Buffer.from(json), true), expected);
+        assert.deepEqual(expected, JSON.parse(json));
+      }),
+      { seed: 11, numRuns: 500 },
+    );
+  });
+
+  void test('invalid UTF-8 in a Buffer becomes U+FFFD as in Go', () => {
+    const source = Buffer.from([0x22, 0x61, 0xff, 0x62, 0x22]);
+    assert.equal(new JsonReader(source).readString(), 'a\uFFFDb');
+    assert.equal(new JsonReader(source).readRepeatedString(), 'a\uFFFDb');
+  });
+});

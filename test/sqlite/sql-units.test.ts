@@ -110,22 +110,35 @@ void describe('splitSqlUnits: the pieces successive sqlite3_prepare calls compil
 
 void describe('parameterLayoutOf: SQLite numbering of parameters', () => {
   void test('anonymous parameters are numbered in order', () => {
-    assert.deepEqual(parameterLayoutOf('SELECT ?, ?, ?'), { count: 3, names: [null, null, null] });
+    assert.deepEqual(parameterLayoutOf('SELECT ?, ?, ?'), {
+      count: 3,
+      names: [null, null, null],
+      positionalOnly: true,
+    });
   });
 
   void test('named parameters take the next number once, by their exact spelling', () => {
     assert.deepEqual(parameterLayoutOf('SELECT :a, @b, $c, :a, @a'), {
       count: 4,
       names: [':a', '@b', '$c', '@a'],
+      positionalOnly: false,
     });
   });
 
   void test('numbered parameters set the count and leave gaps unnamed', () => {
-    assert.deepEqual(parameterLayoutOf('SELECT ?3, ?'), { count: 4, names: [null, null, '?3', null] });
+    assert.deepEqual(parameterLayoutOf('SELECT ?3, ?'), {
+      count: 4,
+      names: [null, null, '?3', null],
+      positionalOnly: false,
+    });
   });
 
   void test('placeholders inside strings and comments are not parameters', () => {
-    assert.deepEqual(parameterLayoutOf("SELECT '?', ':a' -- ?\n, ? /* :b */"), { count: 1, names: [null] });
+    assert.deepEqual(parameterLayoutOf("SELECT '?', ':a' -- ?\n, ? /* :b */"), {
+      count: 1,
+      names: [null],
+      positionalOnly: true,
+    });
   });
 
   void test('the layout matches what better-sqlite3 accepts for random mixes', () => {

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 
 import fc from 'fast-check';
 
-import { ArgumentCursor } from '../../src/sqlite/binding.js';
+import { ArgumentCursor, type DriverPath } from '../../src/sqlite/binding.js';
 import { parameterLayoutOf } from '../../src/sqlite/sql-units.js';
 import { convertValue, decodeUtf8LikeGo, isTextLikeType, typeNameOfValue } from '../../src/sqlite/values.js';
 
@@ -110,6 +110,32 @@ void describe("ArgumentCursor: parameters distributed as rqlite's driver does", 
       anonymous: [2n, 3n],
       named: {},
     });
+  });
+
+  void test('values by position alone bind as the general layout binds them', () => {
+    // A named value that no placeholder uses changes nothing bound (while enough values are left), but
+    // sends the cursor down the general path: both must agree piece after piece.
+    fc.assert(
+      fc.property(
+        fc.array(fc.bigInt({ min: -5n, max: 5n }), { maxLength: 6 }),
+        fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 4 }),
+        fc.constantFrom<DriverPath>('exec', 'query'),
+        (values, counts, path) => {
+          const fast = new ArgumentCursor(statement(values));
+          const general = new ArgumentCursor(statement(values, { unused: 0n }));
+          for (const count of counts) {
+            const layout = parameterLayoutOf(`SELECT ${Array.from({ length: count }, () => '?').join(', ')}`);
+            const expected = general.take(layout, path);
+            const actual = fast.take(layout, path);
+            // The driver counts named values among the arguments left, so only the general cursor may
+            // still have enough; past an error the two are not comparable.
+            if ('kind' in actual) return;
+            assert.deepEqual(actual, expected);
+          }
+        },
+      ),
+      { seed: 7, numRuns: 300 },
+    );
   });
 
   void test('numbered parameters bind by position', () => {
