@@ -4,7 +4,11 @@
 //                                   sqlite3 and rqlite (SQLite's own default; better-sqlite3 turns it off);
 //   SQLITE_USE_URI=1                "file:/name?vfs=memdb" URIs, so the in-memory database is shared by the
 //                                   write connection and the read connections;
-//   SQLITE_MEMDB_DEFAULT_MAXSIZE    in-memory databases may grow past SQLite's default 1 GiB cap.
+//   SQLITE_MEMDB_DEFAULT_MAXSIZE    in-memory databases may grow past SQLite's default 1 GiB cap;
+//   SQLITE_DEFAULT_CACHE_SIZE=-2000 a page cache of 2 MB per connection, SQLite's own default (better-sqlite3
+//                                   sets 16 MB): Dust sets its own connections' caches, but not that of a
+//                                   backup's destination, which would otherwise hold 16 MB while a
+//                                   snapshot is copied.
 // The rebuild runs only when the installed library lacks them, so a second `npm install` costs nothing.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +17,12 @@ import os from 'node:os';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
-const defines = ['SQLITE_DQS=3', 'SQLITE_USE_URI=1', 'SQLITE_MEMDB_DEFAULT_MAXSIZE=1099511627776'];
+const defines = [
+  'SQLITE_DQS=3',
+  'SQLITE_USE_URI=1',
+  'SQLITE_MEMDB_DEFAULT_MAXSIZE=1099511627776',
+  'SQLITE_DEFAULT_CACHE_SIZE=-2000',
+];
 const packageDir = path.dirname(require.resolve('better-sqlite3/package.json'));
 // Written after a successful rebuild. The memdb size cap cannot be probed cheaply (it takes a 1 GiB
 // database), so the marker records it; `npm ci` removes node_modules and with it the marker.
@@ -33,6 +42,7 @@ try {
   const reader = new Database(uri);
   reader.prepare('SELECT x FROM probe').all();
 } catch { missing.push('SQLITE_USE_URI=1'); }
+if (plain.pragma('cache_size', { simple: true }) !== -2000) missing.push('SQLITE_DEFAULT_CACHE_SIZE=-2000');
 process.stdout.write(JSON.stringify(missing));
 `;
 

@@ -396,11 +396,17 @@ async function writeFully(handle: fsp.FileHandle, bytes: Uint8Array, position: n
   }
 }
 
-/** The whole file behind `handle`, in chunks of `chunkBytes`, each a buffer of its own. */
+/**
+ * The whole file behind `handle`, in chunks of `chunkBytes` read into one buffer: each chunk is valid only
+ * until the next is asked for. The snapshot being saved consumes each chunk before the next; a buffer per
+ * chunk would leave the whole database in garbage buffers, which the engine collects late because they
+ * live outside its heap (a 100 MB database added 30 MB to a node's peak that way).
+ */
 async function* readFileChunks(handle: fsp.FileHandle, chunkBytes: number): AsyncIterable<Uint8Array> {
+  const buffer = new Uint8Array(chunkBytes);
   let position = 0;
   for (;;) {
-    const chunk = await readExactly(handle, position, chunkBytes);
+    const chunk = await readExactlyInto(handle, position, buffer);
     if (chunk.byteLength === 0) return;
     position += chunk.byteLength;
     yield chunk;
@@ -447,7 +453,16 @@ async function locate(file: string): Promise<Located | string> {
 }
 
 async function readExactly(handle: fsp.FileHandle, position: number, length: number): Promise<Uint8Array> {
-  const bytes = new Uint8Array(length);
+  return readExactlyInto(handle, position, new Uint8Array(length));
+}
+
+/** Fills `bytes` from `position` on, or as much of it as the file holds; returns the filled part. */
+async function readExactlyInto(
+  handle: fsp.FileHandle,
+  position: number,
+  bytes: Uint8Array,
+): Promise<Uint8Array> {
+  const length = bytes.byteLength;
   let done = 0;
   while (done < length) {
     const { bytesRead } = await handle.read(bytes, done, length - done, position + done);

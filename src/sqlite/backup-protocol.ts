@@ -1,7 +1,5 @@
 // Messages between the main thread and the worker threads that work on database files for backups: the
-// dump worker (SQL text, chunk by chunk) and the backup worker (consistent copies and VACUUM INTO).
-import type { ReadTarget } from './database.js';
-
+// dump worker (SQL text, chunk by chunk) and the backup worker (VACUUM INTO).
 export interface DumpWorkerData {
   /** A database file nobody writes while the dump runs (a backup copy). */
   readonly path: string;
@@ -18,19 +16,14 @@ export type FromDumpWorker =
   | { readonly kind: 'end' }
   | { readonly kind: 'failed'; readonly message: string };
 
-export type BackupJob =
-  /** Copy the live database, pinned between two commands, to a new file. */
-  | {
-      readonly kind: 'copy';
-      readonly target: ReadTarget;
-      readonly path: string;
-      readonly pagesPerStep: number;
-    }
-  /** Check (quick_check) if asked, then VACUUM INTO a new file. */
-  | { readonly kind: 'vacuum'; readonly source: string; readonly path: string; readonly check: boolean };
+/** Check (quick_check) if asked, then VACUUM INTO a new file. */
+export interface BackupJob {
+  readonly kind: 'vacuum';
+  readonly source: string;
+  readonly path: string;
+  readonly check: boolean;
+}
 
 export type FromBackupWorker =
-  /** A copy's read transaction is open: the state it copies is fixed from now on. */
-  | { readonly kind: 'pinned' }
   | { readonly kind: 'done' }
   | { readonly kind: 'failed'; readonly message: string; readonly invalid: boolean };

@@ -18,12 +18,13 @@ export type PreparedStatement = Database.Statement<unknown[], unknown>;
 
 const cachedStatementsMax = 256;
 const walBytesKeptMax = 64 * 1024 * 1024;
-// SQLite's page cache of each connection, in KiB. This build's default is about 16 MB per connection,
-// and a node has several on the same file (the writer, the main thread's reader, one per read worker,
-// and the one of a copy in progress): 80 MB or more of pages held several times over. The file's pages
-// are in the operating system's cache anyway, so a miss costs a copy from memory, not a disk read: a
-// point read touches a handful of pages, while a request costs far more elsewhere. The writer keeps a
-// larger cache for the interior pages of the b-trees its inserts walk.
+// SQLite's page cache of each connection, in KiB. better-sqlite3's default is about 16 MB per
+// connection (Dust's build of it goes back to SQLite's own 2 MB, for the connections it does not open
+// itself, such as a backup's destination), and a node has several on the same file (the writer, the main
+// thread's reader, one per read worker, and the one of a copy in progress): pages held several times
+// over. The file's pages are in the operating system's cache anyway, so a miss costs a copy from memory,
+// not a disk read: a point read touches a handful of pages, while a request costs far more elsewhere.
+// The writer keeps a larger cache for the interior pages of the b-trees its inserts walk.
 const pageCacheKibibytes = { write: 8192, read: 2048 } as const;
 
 export class Connection {

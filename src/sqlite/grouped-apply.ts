@@ -46,7 +46,11 @@ const groupableFirstWords: ReadonlySet<string> = new Set([
 export function canApplyAsGroup(connection: Connection, statements: readonly Statement[]): boolean {
   // One statement gains nothing; a client's open transaction already holds everything together.
   if (statements.length < 2 || connection.inTransaction) return false;
+  let previousSql: string | undefined;
   for (const statement of statements) {
+    // A batch usually repeats one text: it is looked at once.
+    if (statement.sql === previousSql) continue;
+    previousSql = statement.sql;
     if (mentionsRollback.test(statement.sql)) return false;
     for (const unit of splitSqlUnits(statement.sql)) {
       if (unit.hasStatement && !groupableFirstWords.has(unit.firstWord)) return false;
