@@ -161,9 +161,6 @@ export class ReadPool {
       };
       if (timeoutMs > 0) pending.timer = setTimeout(() => this.timeOut(pending), timeoutMs);
       this.queue.push(pending);
-      // Workers start with the first read that needs one, not with the pool: each is a thread with its
-      // own V8 heap (about 10 MB), and a node whose reads are all point reads never needs them. Once
-      // started, they are replaced as they exit (abandon, onExit).
       this.startWorkers();
       this.dispatch();
     });
@@ -242,11 +239,24 @@ export class ReadPool {
     await Promise.all(stopping);
   }
 
+  /**
+   * Starts workers while reads wait that no idle worker will take, up to the pool's size. Each worker is
+   * a thread with its own JavaScript engine (8-10 MB): a node whose reads are all point reads never
+   * starts one, and one that sees a query now and then (the size of its database, say) starts one, not
+   * the whole pool. Abandoned workers keep their slots until their thread exits, so the slots bound them.
+   */
   private startWorkers(): void {
-    // Abandoned workers keep their slots until their thread exits, so the slots bound them.
-    while (!this.closed && this.live.size < this.workersWanted && this.freeSlots.length > 0) {
+    let idle = 0;
+    for (const pooled of this.live) if (pooled.current === undefined) idle++;
+    while (
+      !this.closed &&
+      this.queue.length > idle &&
+      this.live.size < this.workersWanted &&
+      this.freeSlots.length > 0
+    ) {
       const slot = this.freeSlots.pop()!;
       this.live.add(this.spawn(slot));
+      idle++;
     }
   }
 

@@ -78,7 +78,7 @@ for (const mode of ['memory', 'disk'] as const) {
       );
     });
 
-    void test('workers start with the first read that needs one, not before', async () => {
+    void test('workers start as reads need them, not before', async () => {
       pool = new ReadPool(database, { workers: 2 });
       await apply(['CREATE TABLE t (id INTEGER PRIMARY KEY, v)', 'INSERT INTO t VALUES (1, 2)']);
       const point = await pool.query([statement('SELECT v FROM t WHERE id = 1')], {
@@ -92,6 +92,12 @@ for (const mode of ['memory', 'disk'] as const) {
         timeoutMs: 0,
       });
       assert.equal(only(scan).kind, 'rows');
+      assert.equal(pool.stats().workers, 1, 'one read at a time needs one worker');
+      // Reads at the same time start the rest of the pool, and no more.
+      const together = await Promise.all(
+        [1, 2, 3].map(() => pool!.query([statement(slowQuery(0.2))], { transaction: false, timeoutMs: 0 })),
+      );
+      for (const results of together) assert.equal(only(results).kind, 'rows');
       assert.equal(pool.stats().workers, 2);
     });
 
