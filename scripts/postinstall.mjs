@@ -8,7 +8,12 @@
 //   SQLITE_DEFAULT_CACHE_SIZE=-2000 a page cache of 2 MB per connection, SQLite's own default (better-sqlite3
 //                                   sets 16 MB): Dust sets its own connections' caches, but not that of a
 //                                   backup's destination, which would otherwise hold 16 MB while a
-//                                   snapshot is copied.
+//                                   snapshot is copied;
+//   SQLITE_DEFAULT_SYNCHRONOUS=0    no fsync by default: the log makes Dust's writes durable, its own
+//                                   connections say so themselves, and the files SQLite writes for it
+//                                   otherwise (a snapshot's or a backup's copy) are read back into files
+//                                   that are synced, or streamed away; the copy for a snapshot is made on
+//                                   the main thread, where a final fsync of the whole file would stall it.
 // The rebuild runs only when the installed library lacks them, so a second `npm install` costs nothing.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +27,7 @@ const defines = [
   'SQLITE_USE_URI=1',
   'SQLITE_MEMDB_DEFAULT_MAXSIZE=1099511627776',
   'SQLITE_DEFAULT_CACHE_SIZE=-2000',
+  'SQLITE_DEFAULT_SYNCHRONOUS=0',
 ];
 const packageDir = path.dirname(require.resolve('better-sqlite3/package.json'));
 // Written after a successful rebuild. The memdb size cap cannot be probed cheaply (it takes a 1 GiB
@@ -43,6 +49,13 @@ try {
   reader.prepare('SELECT x FROM probe').all();
 } catch { missing.push('SQLITE_USE_URI=1'); }
 if (plain.pragma('cache_size', { simple: true }) !== -2000) missing.push('SQLITE_DEFAULT_CACHE_SIZE=-2000');
+const onDisk = new Database(require('node:path').join(require('node:os').tmpdir(), 'dust-install-probe-' + process.pid + '.sqlite'));
+try {
+  if (onDisk.pragma('synchronous', { simple: true }) !== 0) missing.push('SQLITE_DEFAULT_SYNCHRONOUS=0');
+} finally {
+  onDisk.close();
+  require('node:fs').rmSync(onDisk.name, { force: true });
+}
 process.stdout.write(JSON.stringify(missing));
 `;
 
