@@ -26,6 +26,12 @@ import {
 import type { Logger } from './logger.js';
 
 /**
+ * How long a round of leadership confirmation may be out before the next is handed to the core anyway
+ * (see openRound). A round is normally answered within one round trip to the followers.
+ */
+const roundWaitMaxMs = 50;
+
+/**
  * Applies committed entries in order and returns one value per entry, which reaches the entry's proposer.
  * It may be asynchronous (the state machine waits for its readers); the loop waits for it before it
  * hands out the next Ready, so entries are applied exactly once, in log order.
@@ -102,8 +108,16 @@ export class RaftLoop {
   private readonly proposals = new Map<number, ProposalWaiter>();
   /** Reads waiting for a leadership confirmation, by the context of the round that serves them. */
   private readonly reads = new Map<string, ReadWaiter[]>();
-  /** The round that reads arriving now join; it goes to the core once this turn of the event loop ends. */
+  /**
+   * The round that reads arriving now join. It goes to the core once this turn of the event loop ends,
+   * or, when a round is out already, once that one is answered.
+   */
   private openReadRound: string | undefined;
+  /** The open round's turn has ended and it waits for the round out to be answered. */
+  private openRoundDue = false;
+  /** The round handed to the core and not answered yet, and when it was handed. */
+  private roundOut: { readonly round: string; readonly sinceMs: number } | undefined;
+  private roundWaitTimer: NodeJS.Timeout | undefined;
   private appliedWaiters: IndexWaiter[] = [];
   private nextReadId = 0;
   private running = false;
@@ -230,23 +244,55 @@ export class RaftLoop {
    * Starts a round of leadership confirmation that every read arriving in this turn of the event loop
    * shares. Only reads that arrived before the round is handed to the core may share it: the round's
    * read index is the commit index at that moment, and a later read may need a later one.
+   *
+   * One round is out at a time: a round costs a message to every follower and an answer from each, and
+   * under a steady load of reads a new round every turn of the event loop cost more than the reads did.
+   * Reads that arrive while a round is out join the next one, which is handed to the core as soon as the
+   * one out is answered, so each waits for at most one round more. Should the round out never be answered
+   * (its leader deposed, its messages lost), the next is handed anyway after `roundWaitMaxMs`.
    */
   private openRound(): string {
     const round = `r${this.nextReadId++}`;
     this.openReadRound = round;
+    this.openRoundDue = false;
     this.reads.set(round, []);
     setImmediate(() => {
-      this.openReadRound = undefined;
-      if (this.stopped !== undefined) return;
-      const soft = this.raw.softState();
-      if (soft.role !== 'leader') {
-        this.settleRound(round, (waiter) => waiter.reject(new NotLeaderError(soft.leaderId)));
+      if (this.openReadRound !== round) return;
+      if (this.roundOut === undefined) {
+        this.handOpenRound();
         return;
       }
-      this.raw.readIndex(new TextEncoder().encode(round));
-      this.schedule();
+      this.openRoundDue = true;
+      const waitedMs = performance.now() - this.roundOut.sinceMs;
+      clearTimeout(this.roundWaitTimer);
+      this.roundWaitTimer = setTimeout(
+        () => {
+          this.roundWaitTimer = undefined;
+          if (this.openReadRound === round && this.openRoundDue) this.handOpenRound();
+        },
+        Math.max(0, roundWaitMaxMs - waitedMs),
+      );
     });
     return round;
+  }
+
+  /** Hands the open round to the core; its reads are answered when a quorum has confirmed leadership. */
+  private handOpenRound(): void {
+    const round = this.openReadRound;
+    if (round === undefined) return;
+    this.openReadRound = undefined;
+    this.openRoundDue = false;
+    clearTimeout(this.roundWaitTimer);
+    this.roundWaitTimer = undefined;
+    if (this.stopped !== undefined) return;
+    const soft = this.raw.softState();
+    if (soft.role !== 'leader') {
+      this.settleRound(round, (waiter) => waiter.reject(new NotLeaderError(soft.leaderId)));
+      return;
+    }
+    this.roundOut = { round, sinceMs: performance.now() };
+    this.raw.readIndex(new TextEncoder().encode(round));
+    this.schedule();
   }
 
   private settleRound(round: string, settle: (waiter: ReadWaiter) => void): void {
@@ -255,6 +301,10 @@ export class RaftLoop {
     for (const waiter of waiters ?? []) {
       clearTimeout(waiter.timer);
       settle(waiter);
+    }
+    if (this.roundOut?.round === round) {
+      this.roundOut = undefined;
+      if (this.openRoundDue) this.handOpenRound();
     }
   }
 
@@ -408,6 +458,11 @@ export class RaftLoop {
   }
 
   private onSoftState(state: SoftState): void {
+    // The core forgets the rounds it had when this node stops leading: none of them will be answered.
+    if (state.role !== 'leader' && this.roundOut !== undefined) {
+      this.roundOut = undefined;
+      if (this.openRoundDue) this.handOpenRound();
+    }
     this.options.logger.info(
       `this node is now ${state.role}${state.leaderId === '' ? '' : `, leader ${state.leaderId}`}`,
     );
@@ -421,6 +476,8 @@ export class RaftLoop {
       waiter.reject(error);
     }
     this.proposals.clear();
+    clearTimeout(this.roundWaitTimer);
+    this.roundWaitTimer = undefined;
     for (const round of [...this.reads.keys()]) this.settleRound(round, (waiter) => waiter.reject(error));
   }
 }
