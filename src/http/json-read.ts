@@ -128,12 +128,7 @@ export class JsonReader {
 
   /** Reads a string literal; the reader must be at its opening quote (after white space). */
   readString(): string {
-    this.expect(Byte.Quote, 'string');
-    const start = this.position;
-    const end = this.plainStringEnd(start);
-    if (end < 0) return this.readEscapedString(start);
-    this.position = end + 1;
-    return this.decodeRange(start, end);
+    return this.readStringLiteral(false);
   }
 
   /**
@@ -142,11 +137,20 @@ export class JsonReader {
    * and everything keyed by it later (memos, the encoder's table of texts) finds its hash already known.
    */
   readRepeatedString(): string {
+    return this.readStringLiteral(true);
+  }
+
+  private readStringLiteral(repeated: boolean): string {
     this.expect(Byte.Quote, 'string');
     const start = this.position;
     const end = this.plainStringEnd(start);
     if (end < 0) return this.readEscapedString(start);
     this.position = end + 1;
+    return repeated ? this.sameOrDecoded(start, end) : this.decodeRange(start, end);
+  }
+
+  /** The remembered string when its bytes equal those from `start` to `end`; else they, decoded. */
+  private sameOrDecoded(start: number, end: number): string {
     const previous = this.remembered;
     if (
       previous !== undefined &&
