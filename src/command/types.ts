@@ -11,6 +11,9 @@
  */
 export type SqlValue = null | bigint | number | string | Uint8Array;
 
+/** The named values of a statement that has none, shared (frozen: nothing writes to it). */
+export const noNamedValues: Readonly<Record<string, SqlValue>> = Object.freeze({});
+
 /** One SQL statement with its parameters. */
 export interface Statement {
   readonly sql: string;

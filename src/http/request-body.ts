@@ -3,7 +3,7 @@
 // the first element it cannot use; which error a malformed body gets depends on that order, so this parser
 // keeps it: an element that is not a statement is "invalid request" even when the bytes after it are
 // garbage, and nothing after the closing bracket of the outer array is ever read.
-import type { SqlValue } from '../command/types.js';
+import { noNamedValues, type SqlValue } from '../command/types.js';
 import { trimGoSpace } from './go-text.js';
 import { JsonNumber, JsonReader, JsonSyntaxError, type JsonParsed } from './json-read.js';
 
@@ -144,9 +144,6 @@ function readStatement(reader: JsonReader): ParsedStatement {
   // just a parameter; a name given twice keeps its last value.
   return { sql, positional, named: named === undefined ? noNamedValues : Object.fromEntries(named) };
 }
-
-/** The named values of every statement that has none (shared: nothing writes to it). */
-const noNamedValues: Readonly<Record<string, SqlValue>> = Object.freeze({});
 
 /**
  * A JSON parameter as a SQL value, as rqlite maps it: an integer literal that fits int64 is INTEGER, any

@@ -118,7 +118,7 @@ interface RunningCopy {
  * read-only without the WAL's shared-memory file.
  */
 function startCopy(target: ReadTarget, path: string): RunningCopy {
-  let connection: Connection;
+  let connection: Connection | undefined;
   try {
     connection = new Connection(target.location, {
       role: 'read',
@@ -126,16 +126,10 @@ function startCopy(target: ReadTarget, path: string): RunningCopy {
       // In memory a lock held by a client's open transaction fails the pin at once rather than stall it.
       busyTimeoutMs: pinBusyTimeoutMs[target.location.kind],
     });
-  } catch (error) {
-    const failed = Promise.reject(asCopyError(error));
-    failed.catch(() => undefined);
-    return { pinned: failed, done: failed };
-  }
-  try {
     connection.prepare('BEGIN').run();
     connection.single('PRAGMA schema_version'); // reads the database: the state is now fixed
   } catch (error) {
-    connection.close();
+    connection?.close();
     const failed = Promise.reject(asCopyError(error));
     failed.catch(() => undefined);
     return { pinned: failed, done: failed };

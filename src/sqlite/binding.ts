@@ -7,7 +7,7 @@
 // ignored; a named argument binds `:name`, `@name` and `$name` alike; parameters left unbound are NULL.
 // better-sqlite3 instead insists on exactly one value per parameter, so the values are laid out here
 // per parameter number, using the numbering found by splitting the SQL.
-import type { ErrorResult, SqlValue, Statement } from '../command/types.js';
+import { noNamedValues, type ErrorResult, type SqlValue, type Statement } from '../command/types.js';
 import type { ParameterLayout } from './sql-units.js';
 
 /** Arguments ready for better-sqlite3: values for anonymous parameters in order, and named ones by key. */
@@ -26,9 +26,6 @@ interface Argument {
 }
 
 const namePrefixes = [':', '@', '$'] as const;
-
-/** The named values of arguments that have none (shared: nothing writes to it). */
-export const noNamedArguments: Readonly<Record<string, SqlValue>> = Object.freeze({});
 
 /** The arguments of one statement, consumed by its pieces in order. */
 export class ArgumentCursor {
@@ -56,7 +53,7 @@ export class ArgumentCursor {
       if (left < wanted) return notEnough(wanted, path === 'exec' ? this.positional.length : left);
       const anonymous = this.positional.slice(this.start, this.start + wanted);
       this.start += wanted;
-      return { anonymous, named: noNamedArguments };
+      return { anonymous, named: noNamedValues };
     }
     const all = this.arguments();
     const wanted = layout.count;

@@ -9,8 +9,15 @@
 //   last one runs, and its rows are the result.
 import Database from 'better-sqlite3';
 
-import type { ErrorResult, ResultValue, RowsResult, Statement, WriteResult } from '../command/types.js';
-import { ArgumentCursor, noNamedArguments, type BoundArguments } from './binding.js';
+import {
+  noNamedValues,
+  type ErrorResult,
+  type ResultValue,
+  type RowsResult,
+  type Statement,
+  type WriteResult,
+} from '../command/types.js';
+import { ArgumentCursor, type BoundArguments } from './binding.js';
 import type { Connection, PreparedStatement } from './connection.js';
 import { TimeFormatError } from './go-time.js';
 import { splitSqlUnits } from './sql-units.js';
@@ -142,7 +149,7 @@ export function connectionCounters(connection: Connection): [bigint, bigint] {
 
 function argumentsFor(bound: BoundArguments): unknown[] {
   const values: unknown[] = bound.anonymous.map(toBindable);
-  if (bound.named === noNamedArguments) return values;
+  if (bound.named === noNamedValues) return values;
   const namedEntries = Object.entries(bound.named);
   if (namedEntries.length > 0) {
     values.push(Object.fromEntries(namedEntries.map(([name, value]) => [name, toBindable(value)])));

@@ -1,4 +1,5 @@
-// Consistent copies of a live database and checked VACUUM INTO copies, made in worker threads.
+// Consistent copies of a live database (stepped on the main thread) and checked VACUUM INTO copies (in a
+// worker thread).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -145,6 +146,21 @@ for (const mode of ['memory', 'disk'] as const) {
         await snapshotToFile(pool, database, path.join(directory.path, 'after.sqlite'), () => 7),
         7,
       );
+    });
+
+    void test('a copy that cannot be written fails as io, and the next copy works', async () => {
+      await pool.exclusive(() =>
+        database.apply(statements('execute', ['CREATE TABLE a(n)', 'CREATE TABLE b(n)'])),
+      );
+      await assert.rejects(
+        snapshotToFile(pool, database, path.join(directory.path, 'missing', 'snapshot.sqlite'), () => 0),
+        (error: unknown) => error instanceof SqliteStateMachineError && error.code === 'io',
+      );
+      // Nothing was left open: commands apply and a copy to a good place holds them.
+      await pool.exclusive(() => database.apply(statements('execute', ['INSERT INTO a VALUES (1)'])));
+      const file = path.join(directory.path, 'copy.sqlite');
+      await copyLiveDatabase(pool, database, file);
+      assert.deepEqual(counts(file), { a: 1, b: 0, integrity: 'ok', header: [1, 1] });
     });
 
     if (mode === 'memory') {
