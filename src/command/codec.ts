@@ -36,6 +36,36 @@ export function encodeCommand(command: Command): Uint8Array {
   return out;
 }
 
+/**
+ * Whether decodeCommand(encodeCommand(command)) gives back exactly `command`'s values, so that a node may
+ * apply the command it proposed instead of decoding its entry and bind the very values its followers
+ * bind. Two kinds of value may not come back as they went: the number -0 (MessagePack writes an integral
+ * number as an integer, and integers have no sign of zero) and a string holding a lone surrogate (UTF-8
+ * has no form for one; the encoder puts U+FFFD in its place in long strings). For those the entry's
+ * bytes are the truth every node applies.
+ */
+export function decodesExactly(command: Command): boolean {
+  if (command.kind !== 'statements') return true;
+  let previousSql: string | undefined;
+  for (const statement of command.statements) {
+    // A batch usually repeats one text: it is looked at once.
+    if (statement.sql !== previousSql) {
+      if (!statement.sql.isWellFormed()) return false;
+      previousSql = statement.sql;
+    }
+    for (const value of statement.positional) if (!valueDecodesExactly(value)) return false;
+    for (const name in statement.named) {
+      if (!name.isWellFormed() || !valueDecodesExactly(statement.named[name] ?? null)) return false;
+    }
+  }
+  return true;
+}
+
+function valueDecodesExactly(value: SqlValue): boolean {
+  if (typeof value === 'string') return value.isWellFormed();
+  return !Object.is(value, -0);
+}
+
 export function decodeCommand(payload: Uint8Array): Command {
   if (payload.length === 0) throw new CommandDecodeError('empty command payload');
   const version = payload[0];

@@ -1,6 +1,6 @@
 // The database as the HTTP layer sees it (its DataStore interface): writes and strong reads become log
 // entries through the consensus loop; other reads are served locally at the consistency level asked.
-import { encodeCommand } from '../command/codec.js';
+import { decodesExactly, encodeCommand } from '../command/codec.js';
 import type { Statement, StatementResult, StatementsCommand } from '../command/types.js';
 import {
   type DataStore,
@@ -89,7 +89,11 @@ export class ReplicatedDataStore implements DataStore {
 
   private async throughLog(command: StatementsCommand): Promise<StatementsResponse> {
     try {
-      const { index, result } = await this.loop.propose(encodeCommand(command));
+      // This node applies the command it holds, when that is exactly what its entry decodes to.
+      const { index, result } = await this.loop.propose(
+        encodeCommand(command),
+        decodesExactly(command) ? command : undefined,
+      );
       if (result instanceof Error) throw new StoreError('failed', result.message, { cause: result });
       return { results: result as StatementResult[], raftIndex: index };
     } catch (error) {

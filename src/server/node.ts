@@ -214,7 +214,7 @@ export class DustNode {
         },
         storage,
       );
-      const loop = new RaftLoop(raw, log, storage, (entries) => node().apply(entries), {
+      const loop = new RaftLoop(raw, log, storage, (entries, proposed) => node().apply(entries, proposed), {
         tickIntervalMs: config.raftTiming.tickIntervalMs,
         applyTimeoutMs: config.applyTimeoutMs,
         logger: logger.child('raft'),
@@ -665,12 +665,18 @@ export class DustNode {
     this.lock.release();
   }
 
-  /** Applies committed entries in log order; one result per entry reaches its proposer. */
-  private apply(entries: readonly Entry[]): Promise<readonly unknown[]> {
-    return this.reads.exclusive(() => entries.map((entry) => this.applyOne(entry)));
+  /**
+   * Applies committed entries in log order; one result per entry reaches its proposer. An entry this
+   * node proposed comes with its command (`proposed`), which spares decoding what was just encoded.
+   */
+  private apply(
+    entries: readonly Entry[],
+    proposed: readonly (Command | undefined)[],
+  ): Promise<readonly unknown[]> {
+    return this.reads.exclusive(() => entries.map((entry, i) => this.applyOne(entry, proposed[i])));
   }
 
-  private applyOne(entry: Entry): unknown {
+  private applyOne(entry: Entry, proposed: Command | undefined): unknown {
     if (entry.index !== this.databaseIndex + 1) {
       throw new Error(`entry ${entry.index} applied after entry ${this.databaseIndex}: log order broken`);
     }
@@ -685,7 +691,7 @@ export class DustNode {
     if (entry.type !== 'normal') return undefined;
     // A committed entry that cannot be decoded means a corrupt or foreign log: continuing would let this
     // node's database silently differ from the others', so it is fatal.
-    const command: Command = decodeCommand(entry.data);
+    const command: Command = proposed ?? decodeCommand(entry.data);
     try {
       const results = this.database.apply(command);
       this.counters.appliedCommands++;

@@ -8,6 +8,7 @@
 // them in log order beside it. An apply may have to wait for SQLite (an in-memory database lets a commit
 // through only once its readers are done, and a read may run for seconds); if the loop waited too, it
 // would stop sending heartbeats and the followers would elect another leader.
+import type { Command } from '../command/types.js';
 import type { DurableLog, HardState } from '../log/index.js';
 import type { DiskRaftStorage } from '../log/raft-storage.js';
 import {
@@ -35,8 +36,14 @@ const roundWaitMaxMs = 50;
  * Applies committed entries in order and returns one value per entry, which reaches the entry's proposer.
  * It may be asynchronous (the state machine waits for its readers); the loop waits for it before it
  * hands out the next Ready, so entries are applied exactly once, in log order.
+ *
+ * `proposed[i]` is the command that entry i was encoded from, when this node proposed it and handed the
+ * command along (see propose); otherwise undefined, and the entry's bytes are all there is.
  */
-export type ApplyEntries = (entries: readonly Entry[]) => readonly unknown[] | Promise<readonly unknown[]>;
+export type ApplyEntries = (
+  entries: readonly Entry[],
+  proposed: readonly (Command | undefined)[],
+) => readonly unknown[] | Promise<readonly unknown[]>;
 
 export interface RaftLoopOptions {
   readonly tickIntervalMs: number;
@@ -88,6 +95,7 @@ export class LoopStoppedError extends Error {
 
 interface ProposalWaiter {
   readonly term: number;
+  readonly command: Command | undefined;
   readonly resolve: (value: { index: number; result: unknown }) => void;
   readonly reject: (error: Error) => void;
   readonly timer: NodeJS.Timeout;
@@ -165,14 +173,20 @@ export class RaftLoop {
     return this.raw.softState();
   }
 
-  /** Appends `data` to the log; resolves once it is committed and applied, with what applying returned. */
-  propose(data: Uint8Array): Promise<{ index: number; result: unknown }> {
-    return this.proposeWith(() => this.raw.propose(data));
+  /**
+   * Appends `data` to the log; resolves once it is committed and applied, with what applying returned.
+   * `command`, when given, is what `data` decodes to, exactly: applying the entry on this node then
+   * uses it instead of decoding the bytes again. An entry is this proposal only if it has the
+   * proposal's index and term (two entries with both equal are the same entry), so a proposal that
+   * lost its place to another leader's entry never lends its command to that entry.
+   */
+  propose(data: Uint8Array, command?: Command): Promise<{ index: number; result: unknown }> {
+    return this.proposeWith(() => this.raw.propose(data), command);
   }
 
   /** Proposes a membership change; resolves once its entry is committed and applied. */
   proposeConfChange(change: ConfChange): Promise<{ index: number; result: unknown }> {
-    return this.proposeWith(() => this.raw.proposeConfChange(change));
+    return this.proposeWith(() => this.raw.proposeConfChange(change), undefined);
   }
 
   /** Hands leadership to `to` (a voter); the transfer is abandoned by the core if it takes too long. */
@@ -195,7 +209,10 @@ export class RaftLoop {
     this.schedule();
   }
 
-  private proposeWith(makeProposal: () => LogPosition): Promise<{ index: number; result: unknown }> {
+  private proposeWith(
+    makeProposal: () => LogPosition,
+    command: Command | undefined,
+  ): Promise<{ index: number; result: unknown }> {
     if (this.stopped !== undefined) return Promise.reject(this.stopped);
     let position: LogPosition;
     try {
@@ -213,7 +230,7 @@ export class RaftLoop {
         this.proposals.delete(position.index);
         reject(new LoopTimeoutError(`timeout waiting for log entry ${position.index} to be applied`));
       }, this.options.applyTimeoutMs);
-      this.proposals.set(position.index, { term: position.term, resolve, reject, timer });
+      this.proposals.set(position.index, { term: position.term, command, resolve, reject, timer });
     });
   }
 
@@ -397,7 +414,7 @@ export class RaftLoop {
     this.applying = this.applying
       .then(async () => {
         if (this.stopped !== undefined) return;
-        const results = await this.applyEntries(entries);
+        const results = await this.applyEntries(entries, this.proposedCommands(entries));
         entries.forEach((entry, i) => this.settle(entry, results[i]));
       })
       .catch((error: unknown) => {
@@ -406,6 +423,14 @@ export class RaftLoop {
         this.options.logger.error(`applying committed entries failed: ${failure.message}`);
         this.fail(new LoopStoppedError(`the node stopped applying committed entries: ${failure.message}`));
       });
+  }
+
+  /** The commands this node proposed for `entries`, where it handed them along (see propose). */
+  private proposedCommands(entries: readonly Entry[]): (Command | undefined)[] {
+    return entries.map((entry) => {
+      const waiter = this.proposals.get(entry.index);
+      return waiter !== undefined && waiter.term === entry.term ? waiter.command : undefined;
+    });
   }
 
   private async persist(ready: Ready): Promise<void> {

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { encode } from '@msgpack/msgpack';
 import fc from 'fast-check';
 
-import { CommandDecodeError, decodeCommand, encodeCommand } from '../../src/command/codec.js';
+import { CommandDecodeError, decodeCommand, decodesExactly, encodeCommand } from '../../src/command/codec.js';
 import type { Command, SqlValue, Statement, StatementsCommand } from '../../src/command/types.js';
 
 function statementsCommand(statements: Statement[], transaction = false): StatementsCommand {
@@ -50,6 +50,60 @@ void describe('command payloads', () => {
     for (const command of [{ kind: 'noop' }, { kind: 'load', database: Uint8Array.of(1, 2, 3) }] as const) {
       assert.deepEqual(decodeCommand(encodeCommand(command)), command);
     }
+  });
+
+  test('decodesExactly says whether a command comes back value for value', () => {
+    // Around the surrogate range, so that lone halves and whole pairs both turn up.
+    const nearSurrogates = fc.string({
+      unit: fc.integer({ min: 0xd7fe, max: 0xe001 }).map((code) => String.fromCharCode(code)),
+      maxLength: 4,
+    });
+    const anyValue: fc.Arbitrary<SqlValue> = fc.oneof(
+      sqlValue,
+      fc.constantFrom(-0, 0),
+      fc.double(),
+      nearSurrogates,
+    );
+    const anyStatement: fc.Arbitrary<Statement> = fc
+      .record({
+        sql: fc.oneof(fc.constantFrom('INSERT INTO t VALUES(?)', 'SELECT :a'), nearSurrogates),
+        positional: fc.array(anyValue, { maxLength: 3 }),
+        named: fc.dictionary(fc.oneof(fc.constantFrom('a', 'v'), nearSurrogates), anyValue, { maxKeys: 2 }),
+        returnsRows: fc.boolean(),
+      })
+      .map((s) => ({ ...s, named: { ...s.named } }));
+    let exact = 0;
+    let inexact = 0;
+    fc.assert(
+      fc.property(fc.array(anyStatement, { maxLength: 4 }), (statements) => {
+        const command = statementsCommand(statements);
+        // It may say no to a command that happens to come back intact (a short string with a lone
+        // surrogate does); it must never say yes to one that does not.
+        if (decodesExactly(command)) {
+          assert.deepStrictEqual(decodeCommand(encodeCommand(command)), command);
+          exact++;
+        } else {
+          inexact++;
+        }
+      }),
+      { numRuns: 500, seed: 20261122 },
+    );
+    assert.ok(exact > 50 && inexact > 50, `exact ${exact}, inexact ${inexact}`);
+    // What it says no to: -0 comes back as 0, and a long string's lone surrogate as U+FFFD.
+    const negativeZero = statementsCommand([insert(-0)]);
+    assert.ok(
+      !Object.is(
+        (decodeCommand(encodeCommand(negativeZero)) as StatementsCommand).statements[0]!.positional[0],
+        -0,
+      ),
+    );
+    assert.equal(decodesExactly(negativeZero), false);
+    const longLone = statementsCommand([insert('x'.repeat(300) + '\ud800')]);
+    assert.notDeepStrictEqual(decodeCommand(encodeCommand(longLone)), longLone);
+    assert.equal(decodesExactly(longLone), false);
+    assert.equal(decodesExactly(statementsCommand([insert(0)])), true);
+    assert.equal(decodesExactly({ kind: 'noop' }), true);
+    assert.equal(decodesExactly({ kind: 'load', database: Uint8Array.of(1) }), true);
   });
 
   test('a text repeated by many statements is written once and decoded as one string', () => {
