@@ -88,7 +88,12 @@ export class ApplyGate {
   async waitForAReadToEnd(timeoutMs: number): Promise<void> {
     const leaves = Atomics.load(this.cells, leavesCell);
     const waited = waitAsync(this.cells, leavesCell, leaves, Math.max(0, timeoutMs));
-    if (waited.async) await waited.value;
+    if (!waited.async) return;
+    // waitAsync's own timeout does not keep the process alive, and a write waiting for reads must: a
+    // timer does (the reads it waits for may be in threads that no longer do).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([waited.value, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   /**
