@@ -667,20 +667,43 @@ export class DustNode {
 
   /**
    * Applies committed entries in log order; one result per entry reaches its proposer. An entry this
-   * node proposed comes with its command (`proposed`), which spares decoding what was just encoded.
+   * node proposed comes with its command (`proposed`), which spares decoding what was just encoded. The
+   * commands of the entries are applied together (small writes committed together share one SQLite
+   * transaction, see SqliteDatabase.applyEach).
    */
   private apply(
     entries: readonly Entry[],
     proposed: readonly (Command | undefined)[],
   ): Promise<readonly unknown[]> {
-    return this.reads.exclusive(() => entries.map((entry, i) => this.applyOne(entry, proposed[i])));
+    return this.reads.exclusive(() => {
+      const results = new Array<unknown>(entries.length).fill(undefined);
+      const commands: Command[] = [];
+      const positions: number[] = [];
+      entries.forEach((entry, i) => {
+        if (entry.index !== this.databaseIndex + 1 + i) {
+          throw new Error(
+            `entry ${entry.index} applied after entry ${this.databaseIndex + i}: log order broken`,
+          );
+        }
+        const command = this.commandOf(entry, proposed[i]);
+        if (command === undefined) return;
+        commands.push(command);
+        positions.push(i);
+      });
+      this.database.applyEach(commands).forEach((outcome, k) => {
+        // A command can fail as a whole (a transaction that cannot commit); it fails identically on
+        // every node, and its proposer is told.
+        if (outcome instanceof CommandFailedError) this.counters.failedCommands++;
+        else this.counters.appliedCommands++;
+        results[positions[k]!] = outcome;
+      });
+      this.databaseIndex += entries.length;
+      return results;
+    });
   }
 
-  private applyOne(entry: Entry, proposed: Command | undefined): unknown {
-    if (entry.index !== this.databaseIndex + 1) {
-      throw new Error(`entry ${entry.index} applied after entry ${this.databaseIndex}: log order broken`);
-    }
-    this.databaseIndex = entry.index;
+  /** The command an entry carries, or undefined for one that changes no data (a membership change). */
+  private commandOf(entry: Entry, proposed: Command | undefined): Command | undefined {
     if (entry.type === 'confChange') {
       const { change } = decodeConfChangeEntry(entry.data);
       if (change.kind === 'removeNode' && change.node === this.config.nodeId) {
@@ -691,20 +714,7 @@ export class DustNode {
     if (entry.type !== 'normal') return undefined;
     // A committed entry that cannot be decoded means a corrupt or foreign log: continuing would let this
     // node's database silently differ from the others', so it is fatal.
-    const command: Command = proposed ?? decodeCommand(entry.data);
-    try {
-      const results = this.database.apply(command);
-      this.counters.appliedCommands++;
-      return results;
-    } catch (error) {
-      // A command can fail as a whole (a transaction that cannot commit); it fails identically on every
-      // node, and its proposer is told.
-      if (error instanceof CommandFailedError) {
-        this.counters.failedCommands++;
-        return error;
-      }
-      throw error;
-    }
+    return proposed ?? decodeCommand(entry.data);
   }
 
   private static async openLog(config: NodeConfig, warnings: LogWarningSink): Promise<DurableLog> {

@@ -144,6 +144,32 @@ export class SqliteDatabase {
     }
   }
 
+  /**
+   * Applies commands in log order, as apply() applies each, and returns each one's results, or the
+   * CommandFailedError apply() would have thrown for it. Consecutive commands of statements that ask
+   * for no transaction of their own (concurrent clients' small writes, committed together) run inside
+   * one SQLite transaction where grouped-apply.ts finds that changes nothing a client can see: one
+   * commit for all of them instead of one per statement.
+   */
+  applyEach(commands: readonly Command[]): (StatementResult[] | CommandFailedError)[] {
+    const outcomes: (StatementResult[] | CommandFailedError)[] = [];
+    let index = 0;
+    while (index < commands.length) {
+      const run: StatementsCommand[] = [];
+      for (let next = commands[index]; next !== undefined && joinsGroups(next); next = commands[++index]) {
+        run.push(next);
+      }
+      if (run.length === 0) {
+        outcomes.push(this.applyOrFailure(commands[index++]!));
+        continue;
+      }
+      const grouped = run.length > 1 ? this.changing(() => this.applyRunAsGroup(run)) : undefined;
+      if (grouped !== undefined) outcomes.push(...grouped);
+      else for (const command of run) outcomes.push(this.applyOrFailure(command));
+    }
+    return outcomes;
+  }
+
   /** Whether every statement is a bounded point read, cheap enough to run on this thread (point-read.ts). */
   arePointReads(statements: readonly Statement[]): boolean {
     this.assertOpen();
@@ -238,6 +264,34 @@ export class SqliteDatabase {
     this.writer.close();
   }
 
+  private applyOrFailure(command: Command): StatementResult[] | CommandFailedError {
+    try {
+      return this.apply(command);
+    } catch (error) {
+      if (error instanceof CommandFailedError) return error;
+      throw error;
+    }
+  }
+
+  /**
+   * The statements of several commands inside one transaction, or undefined, with nothing changed, when
+   * they may not be grouped, SQLite ended the transaction part-way, or the commit failed: the commands
+   * are then applied one by one, each failing or not as it would have alone.
+   */
+  private applyRunAsGroup(run: readonly StatementsCommand[]): StatementResult[][] | undefined {
+    const writer = this.writer;
+    const parts = run.map((command) => command.statements);
+    if (!canApplyAsGroup(writer, parts)) return undefined;
+    try {
+      return applyAsGroup(writer, parts, (statement, part) =>
+        run[part]!.mode === 'request' ? runRequested(writer, statement) : runExecuted(writer, statement),
+      );
+    } catch (error) {
+      if (error instanceof CommandFailedError) return undefined;
+      throw error;
+    }
+  }
+
   private applyStatements(command: StatementsCommand): StatementResult[] {
     if (command.mode === 'query') {
       // Strong reads go through the log but, as in rqlite, run on a read-only connection.
@@ -246,9 +300,9 @@ export class SqliteDatabase {
     const writer = this.writer;
     const runOne = (statement: Statement): StatementResult =>
       command.mode === 'request' ? runRequested(writer, statement) : runExecuted(writer, statement);
-    if (!command.transaction && canApplyAsGroup(writer, command.statements)) {
-      const grouped = applyAsGroup(writer, command.statements, runOne);
-      if (grouped !== undefined) return grouped;
+    if (!command.transaction && canApplyAsGroup(writer, [command.statements])) {
+      const grouped = applyAsGroup(writer, [command.statements], runOne);
+      if (grouped !== undefined) return grouped[0]!;
     }
     if (command.transaction) runControl(writer, 'BEGIN');
     const results: StatementResult[] = [];
@@ -388,6 +442,15 @@ export class SqliteDatabase {
   private assertOpen(): void {
     if (this.closed) throw new SqliteStateMachineError('closed', 'the database is closed');
   }
+}
+
+/**
+ * Commands whose statements may share a transaction with their neighbours': writes without a
+ * transaction of their own. Strong reads run on the read connection, which must see every write before
+ * them committed, and a command's own transaction decides alone how it ends.
+ */
+function joinsGroups(command: Command): command is StatementsCommand {
+  return command.kind === 'statements' && !command.transaction && command.mode !== 'query';
 }
 
 function memoryLocation(name: string, generation: number): DatabaseLocation & { readonly kind: 'memory' } {

@@ -42,18 +42,25 @@ const groupableFirstWords: ReadonlySet<string> = new Set([
   'ALTER',
 ]);
 
-/** Whether `statements` may run inside one transaction on `connection` with the same outcome as apart. */
-export function canApplyAsGroup(connection: Connection, statements: readonly Statement[]): boolean {
+/**
+ * Whether the statements of `parts` (the statements of one command, or of several commands applied one
+ * after the other) may run inside one transaction on `connection` with the same outcome as apart.
+ */
+export function canApplyAsGroup(connection: Connection, parts: readonly (readonly Statement[])[]): boolean {
   // One statement gains nothing; a client's open transaction already holds everything together.
-  if (statements.length < 2 || connection.inTransaction) return false;
+  let count = 0;
+  for (const statements of parts) count += statements.length;
+  if (count < 2 || connection.inTransaction) return false;
   let previousSql: string | undefined;
-  for (const statement of statements) {
-    // A batch usually repeats one text: it is looked at once.
-    if (statement.sql === previousSql) continue;
-    previousSql = statement.sql;
-    if (mentionsRollback.test(statement.sql)) return false;
-    for (const unit of splitSqlUnits(statement.sql)) {
-      if (unit.hasStatement && !groupableFirstWords.has(unit.firstWord)) return false;
+  for (const statements of parts) {
+    for (const statement of statements) {
+      // A batch usually repeats one text: it is looked at once.
+      if (statement.sql === previousSql) continue;
+      previousSql = statement.sql;
+      if (mentionsRollback.test(statement.sql)) return false;
+      for (const unit of splitSqlUnits(statement.sql)) {
+        if (unit.hasStatement && !groupableFirstWords.has(unit.firstWord)) return false;
+      }
     }
   }
   return Number(connection.single(groupableDatabaseSql)[0]) === 1;
@@ -68,22 +75,28 @@ const groupableDatabaseSql = `SELECT (SELECT foreign_keys FROM pragma_foreign_ke
   AND NOT EXISTS (SELECT 1 FROM sqlite_temp_schema WHERE sql LIKE '%rollback%')`;
 
 /**
- * Runs `statements` (as `runOne` does each) inside one transaction and commits it. Returns undefined,
- * with nothing changed, when SQLite ended the transaction on its own part-way: the caller then runs them
- * one by one. A commit that fails is the command's failure, as for a request's own transaction.
+ * Runs the statements of `parts` (as `runOne` does each, told which part it is in) inside one
+ * transaction and commits it; returns each part's results. Returns undefined, with nothing changed, when
+ * SQLite ended the transaction on its own part-way: the caller then runs them one by one. A commit that
+ * fails is thrown as CommandFailedError, with nothing changed: the failure of a single command, as for a
+ * request's own transaction; for several, the caller applies them one by one.
  */
 export function applyAsGroup(
   connection: Connection,
-  statements: readonly Statement[],
-  runOne: (statement: Statement) => StatementResult,
-): StatementResult[] | undefined {
+  parts: readonly (readonly Statement[])[],
+  runOne: (statement: Statement, part: number) => StatementResult,
+): StatementResult[][] | undefined {
   connection.prepare('BEGIN').run();
-  const results: StatementResult[] = [];
+  const results: StatementResult[][] = [];
   try {
-    for (const statement of statements) {
-      if (statement.sql === '') continue;
-      results.push(runOne(statement));
-      if (!connection.inTransaction) return undefined;
+    for (let part = 0; part < parts.length; part++) {
+      const partResults: StatementResult[] = [];
+      results.push(partResults);
+      for (const statement of parts[part]!) {
+        if (statement.sql === '') continue;
+        partResults.push(runOne(statement, part));
+        if (!connection.inTransaction) return undefined;
+      }
     }
   } catch (error) {
     // Not a statement's error but a fault: leave no transaction behind.

@@ -6,9 +6,10 @@ import { describe, test } from 'node:test';
 
 import fc from 'fast-check';
 
-import type { Statement, StatementResult } from '../../src/command/types.js';
+import type { Command, Statement, StatementResult } from '../../src/command/types.js';
 import { Connection } from '../../src/sqlite/connection.js';
 import { SqliteDatabase } from '../../src/sqlite/database.js';
+import { CommandFailedError } from '../../src/sqlite/errors.js';
 import { canApplyAsGroup } from '../../src/sqlite/grouped-apply.js';
 import { rqliteShape, statement, statements, temporaryDirectory, type Canonical } from './support.js';
 
@@ -100,6 +101,32 @@ function oneCommandEach(schema: Schema, list: readonly Statement[], mode: Mode):
   return outcome(schema, (database) => list.flatMap((item) => database.apply(statements(mode, [item]))));
 }
 
+/** Each command's answers (or its failure as a whole) and the database after them all. */
+function commandsOutcome(
+  schema: Schema,
+  apply: (database: SqliteDatabase) => (StatementResult[] | CommandFailedError)[],
+): { readonly answers: unknown[]; readonly content: unknown } {
+  const database = new SqliteDatabase({ mode: 'memory', foreignKeys: false });
+  try {
+    database.apply(statements('execute', schema));
+    const answers = apply(database).map((outcome) =>
+      outcome instanceof CommandFailedError ? { failed: outcome.message } : outcome.map(rqliteShape),
+    );
+    return { answers, content: contentOf(database) };
+  } finally {
+    database.close();
+  }
+}
+
+function applyAlone(database: SqliteDatabase, command: Command): StatementResult[] | CommandFailedError {
+  try {
+    return database.apply(command);
+  } catch (error) {
+    if (error instanceof CommandFailedError) return error;
+    throw error;
+  }
+}
+
 /** A write connection on a scratch file holding `schema`, for asking canApplyAsGroup. */
 function withConnection<T>(schema: Schema, use: (connection: Connection) => T): T {
   const directory = temporaryDirectory();
@@ -129,7 +156,7 @@ void describe('statements applied as one command, grouped into one transaction w
             fc.array(fc.constantFrom(...pool), { minLength: 2, maxLength: 12 }),
             fc.constantFrom<Mode>('execute', 'request'),
             (list, mode) => {
-              if (canApplyAsGroup(connection, list)) grouped++;
+              if (canApplyAsGroup(connection, [list])) grouped++;
               assert.deepEqual(asOneCommand(schema, list, mode), oneCommandEach(schema, list, mode));
             },
           ),
@@ -153,30 +180,105 @@ void describe('statements applied as one command, grouped into one transaction w
   test('only plain reads and writes are grouped, with foreign keys off, outside a transaction', () => {
     withConnection(plainSchema, (connection) => {
       const insert = statement("INSERT INTO t(k, n) VALUES('z', 1)");
-      assert.equal(canApplyAsGroup(connection, [insert, insert]), true);
-      assert.equal(canApplyAsGroup(connection, [insert]), false, 'a single statement');
-      assert.equal(canApplyAsGroup(connection, [insert, statement('BEGIN')]), false);
-      assert.equal(canApplyAsGroup(connection, [insert, statement('SELECT 1; VACUUM')]), false);
+      assert.equal(canApplyAsGroup(connection, [[insert, insert]]), true);
+      assert.equal(canApplyAsGroup(connection, [[insert]]), false, 'a single statement');
       assert.equal(
-        canApplyAsGroup(connection, [insert, statement('/* c */ pragma user_version = 1')]),
+        canApplyAsGroup(connection, [[insert], [insert]]),
+        true,
+        'one statement each of two commands',
+      );
+      assert.equal(canApplyAsGroup(connection, [[insert], [], [statement('BEGIN')]]), false);
+      assert.equal(canApplyAsGroup(connection, [[insert, statement('BEGIN')]]), false);
+      assert.equal(canApplyAsGroup(connection, [[insert, statement('SELECT 1; VACUUM')]]), false);
+      assert.equal(
+        canApplyAsGroup(connection, [[insert, statement('/* c */ pragma user_version = 1')]]),
         false,
       );
       assert.equal(
-        canApplyAsGroup(connection, [insert, statement("INSERT OR ROLLBACK INTO t VALUES(9, 'q', 1)")]),
+        canApplyAsGroup(connection, [[insert, statement("INSERT OR ROLLBACK INTO t VALUES(9, 'q', 1)")]]),
         false,
       );
       connection.raw.exec('BEGIN');
-      assert.equal(canApplyAsGroup(connection, [insert, insert]), false, "inside a client's transaction");
+      assert.equal(canApplyAsGroup(connection, [[insert, insert]]), false, "inside a client's transaction");
       connection.raw.exec('COMMIT');
       connection.raw.exec('CREATE TEMP TABLE scratch (v TEXT UNIQUE ON CONFLICT ROLLBACK)');
-      assert.equal(canApplyAsGroup(connection, [insert, insert]), false, 'ROLLBACK in the temp schema');
+      assert.equal(canApplyAsGroup(connection, [[insert, insert]]), false, 'ROLLBACK in the temp schema');
       connection.raw.exec('DROP TABLE scratch');
-      assert.equal(canApplyAsGroup(connection, [insert, insert]), true);
+      assert.equal(canApplyAsGroup(connection, [[insert, insert]]), true);
       connection.raw.exec("ATTACH ':memory:' AS other");
-      assert.equal(canApplyAsGroup(connection, [insert, insert]), false, 'another database attached');
+      assert.equal(canApplyAsGroup(connection, [[insert, insert]]), false, 'another database attached');
       connection.raw.exec('DETACH other');
       connection.raw.pragma('foreign_keys = ON');
-      assert.equal(canApplyAsGroup(connection, [insert, insert]), false, 'with foreign keys enforced');
+      assert.equal(canApplyAsGroup(connection, [[insert, insert]]), false, 'with foreign keys enforced');
     });
+  });
+
+  for (const [name, schema] of [
+    ['a plain schema', plainSchema],
+    ['a schema with a rolling-back trigger', rollbackSchema],
+  ] as const) {
+    test(`commands applied together answer and change the database as applied one at a time, with ${name}`, () => {
+      const command: fc.Arbitrary<Command> = fc.record({
+        kind: fc.constant('statements' as const),
+        mode: fc.constantFrom('execute' as const, 'request' as const, 'execute' as const, 'query' as const),
+        transaction: fc.constantFrom(false, false, true),
+        statements: fc.array(fc.constantFrom(...pool), { maxLength: 3 }),
+      });
+      const noop: fc.Arbitrary<Command> = fc.constant({ kind: 'noop' });
+      let groupedRuns = 0;
+      fc.assert(
+        fc.property(
+          fc.array(fc.oneof({ arbitrary: command, weight: 6 }, { arbitrary: noop, weight: 1 }), {
+            minLength: 2,
+            maxLength: 10,
+          }),
+          (commands) => {
+            const together = commandsOutcome(schema, (database) => database.applyEach(commands));
+            const alone = commandsOutcome(schema, (database) =>
+              commands.map((item) => applyAlone(database, item)),
+            );
+            assert.deepEqual(together, alone);
+            const joins = (item: Command): boolean =>
+              item.kind === 'statements' && !item.transaction && item.mode !== 'query';
+            if (commands.some((item, i) => i > 0 && joins(item) && joins(commands[i - 1]!))) groupedRuns++;
+          },
+        ),
+        { numRuns: 300, seed: 20261122 },
+      );
+      // Lists with a run of commands that may share a transaction were common enough to matter.
+      assert.ok(groupedRuns >= 100, `only ${groupedRuns} of 300 lists held a run`);
+    });
+  }
+
+  test('small writes of several commands share one commit', () => {
+    const database = new SqliteDatabase({ mode: 'memory', foreignKeys: false });
+    try {
+      database.apply(statements('execute', plainSchema));
+      const insert = (key: string): Command =>
+        statements('execute', [statement('INSERT INTO t(k, n) VALUES(?, 1)', { positional: [key] })]);
+      const before = database.query([statement('PRAGMA data_version')], { transaction: false });
+      const outcomes = database.applyEach([insert('p'), insert('q'), insert('p'), insert('r')]);
+      assert.deepEqual(
+        outcomes.map((outcome) =>
+          outcome instanceof CommandFailedError ? 'failed' : outcome.map(rqliteShape),
+        ),
+        [
+          [{ last_insert_id: { numberText: '1' }, rows_affected: { numberText: '1' } }],
+          [{ last_insert_id: { numberText: '2' }, rows_affected: { numberText: '1' } }],
+          [{ error: 'UNIQUE constraint failed: t.k' }],
+          [{ last_insert_id: { numberText: '3' }, rows_affected: { numberText: '1' } }],
+        ],
+      );
+      // data_version counts the commits of other connections that this one has seen: one, not three.
+      const after = database.query([statement('PRAGMA data_version')], { transaction: false });
+      const version = (result: StatementResult[]): bigint => {
+        const [first] = result;
+        assert.ok(first?.kind === 'rows');
+        return first.rows[0]![0] as bigint;
+      };
+      assert.equal(version(after) - version(before), 1n);
+    } finally {
+      database.close();
+    }
   });
 });
