@@ -7,7 +7,7 @@
 // a large share of a batch's bytes on disk and on the wire and of its decoding, and gives every statement
 // of the decoded command the same string, whose hash the SQL caches then compute once. Version 1 entries
 // (each statement carrying its own text) are still read.
-import { Encoder, decode } from '@msgpack/msgpack';
+import { Decoder, Encoder } from '@msgpack/msgpack';
 
 import type { Command, SqlValue, Statement } from './types.js';
 
@@ -20,6 +20,8 @@ const msgpackOptions = { useBigInt64: true } as const;
  */
 const keptEncoderBytesMax = 4 * 1024 * 1024;
 let encoder = new Encoder(msgpackOptions);
+/** One decoder for every entry (decode() would make one per call; a decoder in use clones itself). */
+const decoder = new Decoder(msgpackOptions);
 
 /** A log entry payload that cannot be decoded: the log is from a newer Dust, or it is corrupt. */
 export class CommandDecodeError extends Error {
@@ -74,7 +76,7 @@ export function decodeCommand(payload: Uint8Array): Command {
   }
   let wire: unknown;
   try {
-    wire = decode(payload.subarray(1), msgpackOptions);
+    wire = decoder.decode(payload.subarray(1));
   } catch (error) {
     throw new CommandDecodeError(`command payload is not valid MessagePack: ${String(error)}`);
   }
