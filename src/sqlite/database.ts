@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 
 import type { Command, Statement, StatementResult, StatementsCommand } from '../command/types.js';
 import { ApplyGate } from './apply-gate.js';
-import { applyAsGroup, canApplyAsGroup } from './grouped-apply.js';
+import { applyAsGroup, GroupingCheck } from './grouped-apply.js';
 import { Connection, type DatabaseLocation } from './connection.js';
 import { CommandFailedError, SqliteStateMachineError, invariant } from './errors.js';
 import { checkImageHeader, imageHeaderBytes, isImageProblem } from './image-check.js';
@@ -89,6 +89,7 @@ export class SqliteDatabase {
   private reader: Connection;
   private closed = false;
   private readonly pointReads = new PointReadClassifier(() => this.reader);
+  private readonly grouping = new GroupingCheck(() => this.writer);
   private readonly targetListeners = new Set<(target: ReadTarget) => void>();
 
   constructor(options: SqliteDatabaseOptions) {
@@ -281,7 +282,7 @@ export class SqliteDatabase {
   private applyRunAsGroup(run: readonly StatementsCommand[]): StatementResult[][] | undefined {
     const writer = this.writer;
     const parts = run.map((command) => command.statements);
-    if (!canApplyAsGroup(writer, parts)) return undefined;
+    if (!this.grouping.allows(parts)) return undefined;
     try {
       return applyAsGroup(writer, parts, (statement, part) =>
         run[part]!.mode === 'request' ? runRequested(writer, statement) : runExecuted(writer, statement),
@@ -300,10 +301,12 @@ export class SqliteDatabase {
     const writer = this.writer;
     const runOne = (statement: Statement): StatementResult =>
       command.mode === 'request' ? runRequested(writer, statement) : runExecuted(writer, statement);
-    if (!command.transaction && canApplyAsGroup(writer, [command.statements])) {
+    if (!command.transaction && this.grouping.allows([command.statements])) {
       const grouped = applyAsGroup(writer, [command.statements], runOne);
       if (grouped !== undefined) return grouped[0]!;
     }
+    // Statements run one by one may change what grouping depends on (see GroupingCheck).
+    this.grouping.forget();
     if (command.transaction) runControl(writer, 'BEGIN');
     const results: StatementResult[] = [];
     try {
@@ -341,6 +344,7 @@ export class SqliteDatabase {
 
   // Takes `source` over: it is closed whatever happens.
   private replaceWith(source: Database.Database): void {
+    this.grouping.forget();
     try {
       if (this.mode === 'memory') this.replaceInMemory(source);
       else this.replaceOnDisk(source);

@@ -47,6 +47,34 @@ const groupableFirstWords: ReadonlySet<string> = new Set([
  * after the other) may run inside one transaction on `connection` with the same outcome as apart.
  */
 export function canApplyAsGroup(connection: Connection, parts: readonly (readonly Statement[])[]): boolean {
+  return statementsMayGroup(connection, parts) && databaseAllowsGroups(connection);
+}
+
+/**
+ * canApplyAsGroup for a state machine that applies many groups: the database's half of the answer is
+ * remembered once it is yes. Only statements that are never grouped (PRAGMA, ATTACH, DETACH, any text
+ * with ROLLBACK in it) can turn it to no, so the owner calls forget() whenever statements ran other
+ * than in a group, and when the database is replaced. The query it spares is a few microseconds on
+ * its own but runs for every group of small writes.
+ */
+export class GroupingCheck {
+  private databaseAllows = false;
+
+  constructor(private readonly connection: () => Connection) {}
+
+  allows(parts: readonly (readonly Statement[])[]): boolean {
+    const connection = this.connection();
+    if (!statementsMayGroup(connection, parts)) return false;
+    if (!this.databaseAllows) this.databaseAllows = databaseAllowsGroups(connection);
+    return this.databaseAllows;
+  }
+
+  forget(): void {
+    this.databaseAllows = false;
+  }
+}
+
+function statementsMayGroup(connection: Connection, parts: readonly (readonly Statement[])[]): boolean {
   // One statement gains nothing; a client's open transaction already holds everything together.
   let count = 0;
   for (const statements of parts) count += statements.length;
@@ -63,6 +91,10 @@ export function canApplyAsGroup(connection: Connection, parts: readonly (readonl
       }
     }
   }
+  return true;
+}
+
+function databaseAllowsGroups(connection: Connection): boolean {
   return Number(connection.single(groupableDatabaseSql)[0]) === 1;
 }
 
