@@ -153,6 +153,7 @@ export class SqliteDatabase {
    * commit for all of them instead of one per statement.
    */
   applyEach(commands: readonly Command[]): (StatementResult[] | CommandFailedError)[] {
+    this.assertOpen();
     const outcomes: (StatementResult[] | CommandFailedError)[] = [];
     let index = 0;
     while (index < commands.length) {
