@@ -28,9 +28,10 @@ import type { Logger } from './logger.js';
 
 /**
  * How long a round of leadership confirmation may be out before the next is handed to the core anyway
- * (see openRound). A round is normally answered within one round trip to the followers.
+ * (see openRound), unless the options say otherwise. A round is normally answered within one round trip
+ * to the followers.
  */
-const roundWaitMaxMs = 50;
+const defaultReadRoundWaitMaxMs = 50;
 
 /**
  * Applies committed entries in order and returns one value per entry, which reaches the entry's proposer.
@@ -47,6 +48,8 @@ export type ApplyEntries = (
 
 export interface RaftLoopOptions {
   readonly tickIntervalMs: number;
+  /** How long a round of leadership confirmation may be out before the next goes anyway (default 50). */
+  readonly readRoundWaitMaxMs?: number;
   /** How long a proposal may wait to be committed and applied. */
   readonly applyTimeoutMs: number;
   readonly logger: Logger;
@@ -266,7 +269,7 @@ export class RaftLoop {
    * under a steady load of reads a new round every turn of the event loop cost more than the reads did.
    * Reads that arrive while a round is out join the next one, which is handed to the core as soon as the
    * one out is answered, so each waits for at most one round more. Should the round out never be answered
-   * (its leader deposed, its messages lost), the next is handed anyway after `roundWaitMaxMs`.
+   * (its leader deposed, its messages lost), the next is handed anyway after `readRoundWaitMaxMs`.
    */
   private openRound(): string {
     const round = `r${this.nextReadId++}`;
@@ -287,7 +290,7 @@ export class RaftLoop {
           this.roundWaitTimer = undefined;
           if (this.openReadRound === round && this.openRoundDue) this.handOpenRound();
         },
-        Math.max(0, roundWaitMaxMs - waitedMs),
+        Math.max(0, (this.options.readRoundWaitMaxMs ?? defaultReadRoundWaitMaxMs) - waitedMs),
       );
     });
     return round;
