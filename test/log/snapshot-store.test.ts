@@ -78,6 +78,26 @@ void test('data streamed in many small chunks is saved and verifies', async () =
   });
 });
 
+void test('data larger than the sync step (synced in steps as it is written) is saved and verifies', async () => {
+  await withStore(async (directory) => {
+    // Chunks of odd sizes, so that the steps fall inside the writer's buffer as well as between chunks.
+    for (const [chunkBytes, pieceBytes] of [
+      [64 * 1024, 1024 * 1024 + 3],
+      [1024 * 1024, 4099],
+    ] as const) {
+      const store = await SnapshotStore.open(directory, { chunkBytes });
+      const data = payload(3, chunkBytes, 20 * 1024 * 1024 + 17);
+      await store.save(
+        { index: chunkBytes, term: 2, metadata: new Uint8Array(0) },
+        chunked(data, pieceBytes),
+      );
+      await assertSnapshot(store.latest(), chunkBytes, data);
+      await store.latest()!.verify();
+      await assertSnapshot((await SnapshotStore.open(directory)).latest(), chunkBytes, data);
+    }
+  });
+});
+
 void test('only the newest snapshots are kept', async () => {
   await withStore(async (directory) => {
     const store = await SnapshotStore.open(directory, { keep: 2 });
