@@ -286,7 +286,7 @@ export class SqliteDatabase {
     if (!this.grouping.allows(parts)) return undefined;
     try {
       return applyAsGroup(writer, parts, (statement, part) =>
-        run[part]!.mode === 'request' ? runRequested(writer, statement) : runExecuted(writer, statement),
+        runOnWriter(writer, run[part]!.mode, statement),
       );
     } catch (error) {
       if (error instanceof CommandFailedError) return undefined;
@@ -300,8 +300,7 @@ export class SqliteDatabase {
       return runReads(this.reader, command.statements, { transaction: command.transaction });
     }
     const writer = this.writer;
-    const runOne = (statement: Statement): StatementResult =>
-      command.mode === 'request' ? runRequested(writer, statement) : runExecuted(writer, statement);
+    const runOne = (statement: Statement): StatementResult => runOnWriter(writer, command.mode, statement);
     if (!command.transaction && this.grouping.allows([command.statements])) {
       const grouped = applyAsGroup(writer, [command.statements], runOne);
       if (grouped !== undefined) return grouped[0]!;
@@ -479,6 +478,15 @@ function runReads(
     if (options.transaction && reader.inTransaction) runControl(reader, 'COMMIT');
   }
   return results;
+}
+
+/** A statement of an `execute` or `request` command, on the write connection. */
+function runOnWriter(
+  writer: Connection,
+  mode: StatementsCommand['mode'],
+  statement: Statement,
+): StatementResult {
+  return mode === 'request' ? runRequested(writer, statement) : runExecuted(writer, statement);
 }
 
 // /db/execute: statements with RETURNING answer with rows; others with the write connection's counters.

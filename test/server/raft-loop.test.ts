@@ -109,9 +109,14 @@ void describe('RaftLoop: the command a proposal was made from', () => {
     fs.rmSync(directory, { recursive: true, force: true });
   });
 
+  /** The term node 1 campaigned in and leads. */
+  function leaderTerm(): number {
+    return sent.find((message) => message.type === 'vote')!.term;
+  }
+
   /** Node 2 says it holds everything up to `index`, in node 1's current term. */
   function acknowledge(index: number): void {
-    const term = sent.find((message) => message.type === 'vote')!.term;
+    const term = leaderTerm();
     loop.step({
       type: 'appendResponse',
       from: '2',
@@ -144,7 +149,7 @@ void describe('RaftLoop: the command a proposal was made from', () => {
 
   void test("an entry of another leader at the proposal's index is applied from its own bytes", async () => {
     const lost = loop.propose(Uint8Array.of(1), command('lost'));
-    const term = sent.find((message) => message.type === 'vote')!.term;
+    const term = leaderTerm();
     // Node 2 leads the next term with an entry of its own at index 2, and commits it.
     loop.step({
       type: 'append',
@@ -172,8 +177,7 @@ void describe('RaftLoop: the command a proposal was made from', () => {
   }
 
   function answerRound(round: number): void {
-    const term = sent.find((message) => message.type === 'vote')!.term;
-    loop.step({ type: 'heartbeatResponse', from: '2', to: '1', term, round });
+    loop.step({ type: 'heartbeatResponse', from: '2', to: '1', term: leaderTerm(), round });
   }
 
   async function turns(count: number): Promise<void> {

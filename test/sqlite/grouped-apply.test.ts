@@ -341,4 +341,48 @@ void describe('statements applied as one command, grouped into one transaction w
       );
     });
   });
+
+  test('a full database fails the same writes applied together as applied one at a time', () => {
+    // The writes that no longer fit fail with SQLITE_FULL, on which SQLite may end the transaction
+    // itself; grouped or not, the same writes must fail and the same ones stay.
+    const outcomeOf = (apply: (database: SqliteDatabase, commands: Command[]) => unknown[]): unknown => {
+      const directory = temporaryDirectory();
+      const database = new SqliteDatabase({
+        mode: 'disk',
+        path: `${directory.path}/full.sqlite`,
+        foreignKeys: false,
+      });
+      try {
+        database.apply(statements('execute', ['CREATE TABLE b (v BLOB)']));
+        const pages = database.query([statement('PRAGMA page_count')], { transaction: false });
+        assert.ok(pages[0]?.kind === 'rows');
+        // Room for a few more pages only.
+        database.apply(
+          statements('execute', [`PRAGMA max_page_count = ${Number(pages[0].rows[0]![0]) + 4}`]),
+        );
+        const commands = Array.from({ length: 12 }, (_, i) =>
+          statements('execute', [
+            statement('INSERT INTO b VALUES(?)', { positional: [new Uint8Array(1500).fill(i)] }),
+          ]),
+        );
+        const answers = apply(database, commands).map((outcome) =>
+          outcome instanceof CommandFailedError
+            ? { failed: outcome.message }
+            : (outcome as StatementResult[]).map(rqliteShape),
+        );
+        const rows = database.query([statement('SELECT count(*), sum(length(v)) FROM b')], {
+          transaction: false,
+        });
+        return { answers, rows: rows.map(rqliteShape) };
+      } finally {
+        database.close();
+        directory.remove();
+      }
+    };
+    const together = outcomeOf((database, commands) => database.applyEach(commands));
+    const alone = outcomeOf((database, commands) => commands.map((item) => applyAlone(database, item)));
+    assert.deepEqual(together, alone);
+    const failures = JSON.stringify(together).match(/database or disk is full/gu) ?? [];
+    assert.ok(failures.length > 0 && failures.length < 12, `${failures.length} of 12 writes failed`);
+  });
 });
